@@ -1,0 +1,25 @@
+"""The registry: every case, in catalogue order, validated at import."""
+
+from .group_a import GROUP_A
+from .spec import Case, CaseError
+
+CASES: tuple[Case, ...] = GROUP_A
+
+_BY_NAME = {}
+for _case in CASES:
+    _case.validate()
+    if _case.name in _BY_NAME:
+        raise CaseError(f"case {_case.name!r} is defined twice")
+    _BY_NAME[_case.name] = _case
+
+
+def get(name: str) -> Case:
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        raise CaseError(f"no case named {name!r}; known cases: {', '.join(_BY_NAME)}") from None
+
+
+def select(names=None) -> tuple[Case, ...]:
+    """The named cases (all when `names` is empty), validating every name first."""
+    return tuple(get(n) for n in names) if names else CASES

@@ -1,0 +1,66 @@
+"""The `gradref` command. `gradref report` is the main job; `gradref mutants` lists planted bugs."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import check, mutants
+from .catalogue import CASES
+from .impl import ImplementationError, handwritten, load
+from .spec import CaseError
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--samples", type=int, default=20, help="random samples per case (default 20)")
+    p.add_argument("--seed", type=int, default=0, help="global seed (default 0)")
+    p.add_argument("--case", nargs="+", default=[], metavar="NAME", help="only these cases")
+    p.add_argument("--impl", default=None,
+                   help="implementation: a .py file, a folder or a module (default: handwritten)")
+    p.add_argument("--mutant", default=None, help="the handwritten reference with this mutant planted")
+    p.add_argument("--dtype", default="float64", choices=sorted(check.DTYPES),
+                   help="dtype the implementation computes in (oracles stay float64)")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="gradref", description="Hand-derived backward passes, "
+                                "checked against jax.vjp, finite differences and printed numbers.")
+    sub = p.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("report", help="check an implementation on the catalogue (the main job)")
+    _common(r)
+    r.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    r.add_argument("--no-mutants", action="store_true",
+                   help="skip the mutation score (run by default for the handwritten reference)")
+    sub.add_parser("cases", help="list the catalogue")
+    sub.add_parser("mutants", help="list the planted bugs the suite must catch")
+    return p
+
+
+def _implementation(args):
+    if args.mutant:
+        return mutants.mutate(mutants.find(args.mutant))
+    return load(args.impl) if args.impl else handwritten()
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        if args.command == "cases":
+            for c in CASES:
+                print(f"{c.name:24} {c.source}")
+            return 0
+        if args.command == "mutants":
+            for m in mutants.MUTANTS:
+                print(f"{m.id!r:70} {m.function}: {m.old!r} -> {m.new!r}")
+            return 0
+        if args.samples < 1:
+            raise CaseError("--samples must be at least 1")
+        from . import report
+        return report.main(args, _implementation(args))
+    except (CaseError, ImplementationError) as e:
+        print(f"gradref: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,166 @@
+"""The oracles: a case's JAX reference forward, `jax.vjp` of it, and finite differences of it.
+
+All in float64, batched over samples with `jax.vmap` and compiled once per case (and batch size),
+so thousands of samples cost one compilation and a few vectorized calls.
+
+Finite differences estimate, for each direction u (a basis vector times h_i for the full check,
+a random +-1 vector times h for the directional one), the derivative of
+    phi(t) = <dout, f(x + t u)>
+at t = 0 by central differences at t = 1 and t = 1/2 and Richardson extrapolation
+    R = (4 D(1/2) - D(1)) / 3,
+with |D(1/2) - D(1)| as an (over-)estimate of R's truncation error and 3 * FD_COND * eps * sum|dout f|
+as its rounding error. R is compared with <g, u> for the implementation's gradient g.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.flatten_util import ravel_pytree
+
+from .spec import Arg, Case, CaseError, Integers
+from .tolerance import FD_COND, FD_STEP, FD_STEP_FLOOR
+
+jax.config.update("jax_enable_x64", True)
+
+# Largest batch of floats one vectorized call materializes (per evaluation); bigger jobs are chunked.
+CHUNK_FLOATS = 2**24
+EPS64 = float(np.finfo(np.float64).eps)
+
+
+def call_reference(case: Case, diff: tuple, nondiff: tuple) -> tuple:
+    """Call the case's reference with its positional arguments; always return a tuple of outputs."""
+    diff_it, nondiff_it = iter(diff), iter(nondiff)
+    args = []
+    for a in case.args:
+        if isinstance(a, Arg):
+            args.append(next(diff_it) if a.diff else next(nondiff_it))
+        else:
+            args.append(a.value)
+    out = case.reference(*args)
+    outs = tuple(out) if len(case.outputs) > 1 else (out,)
+    if len(outs) != len(case.outputs):
+        raise CaseError(f"case {case.name!r}: reference returned {len(outs)} outputs, "
+                        f"declared {len(case.outputs)} {case.outputs}")
+    return outs
+
+
+def _abstract(a: Arg):
+    dtype = jnp.int64 if isinstance(a.domain, Integers) else jnp.float64
+    return jax.ShapeDtypeStruct(tuple(a.shape), dtype)
+
+
+@functools.lru_cache(maxsize=None)
+def output_shapes(case: Case) -> tuple:
+    diff = tuple(_abstract(a) for a in case.arrays if a.diff)
+    nondiff = tuple(_abstract(a) for a in case.arrays if not a.diff)
+    try:
+        outs = jax.eval_shape(lambda d, n: call_reference(case, d, n), diff, nondiff)
+    except CaseError:
+        raise
+    except Exception as e:
+        raise CaseError(f"case {case.name!r}: the reference cannot be traced at the declared "
+                        f"shapes: {type(e).__name__}: {e}") from e
+    if case.style == "loss" and outs[0].shape != ():
+        raise CaseError(f"case {case.name!r}: a loss must be a scalar, reference gives {outs[0].shape}")
+    return tuple(tuple(o.shape) for o in outs)
+
+
+def _phi(case, diff, nondiff, douts):
+    outs = call_reference(case, diff, nondiff)
+    return sum(jnp.vdot(d, o) for d, o in zip(douts, outs))
+
+
+def _one_forward(case, diff, nondiff):
+    return call_reference(case, diff, nondiff)
+
+
+def _one_vjp(case, diff, nondiff, douts):
+    outs, pullback = jax.vjp(lambda *d: call_reference(case, d, nondiff), *diff)
+    return pullback(tuple(douts))
+
+
+def _one_fd(case, diff, nondiff, douts, directions):
+    """Richardson-extrapolated central differences of <dout, f> along each direction * h."""
+    z, unravel = ravel_pytree(diff)
+    h = FD_STEP * jnp.maximum(jnp.abs(z), FD_STEP_FLOOR)
+    if directions is None:
+        directions = jnp.eye(z.size, dtype=z.dtype)
+    U = directions * h                                           # one step vector per row
+
+    def phi(zz):
+        return _phi(case, unravel(zz), nondiff, douts)
+
+    def central(t):
+        plus = jax.vmap(lambda u: phi(z + t * u))(U)
+        minus = jax.vmap(lambda u: phi(z - t * u))(U)
+        return (plus - minus) / (2.0 * t)
+
+    d1, d2 = central(1.0), central(0.5)
+    richardson = (4.0 * d2 - d1) / 3.0                           # h^2 term cancels
+    truncation = jnp.abs(d2 - d1)                                # its h^2 term: an overestimate
+    outs = call_reference(case, diff, nondiff)
+    phi_abs = sum(jnp.sum(jnp.abs(d * o)) for d, o in zip(douts, outs))
+    rounding = 3.0 * FD_COND * EPS64 * phi_abs * jnp.ones_like(richardson)
+    return richardson, truncation, rounding, h
+
+
+@functools.lru_cache(maxsize=None)
+def _compiled(case: Case, directional: bool):
+    """The three oracles of a case, vmapped over samples and jitted (compiled per batch size)."""
+    forward = jax.jit(jax.vmap(lambda d, n: _one_forward(case, d, n)))
+    vjp = jax.jit(jax.vmap(lambda d, n, g: _one_vjp(case, d, n, g)))
+    if directional:
+        fd = jax.jit(jax.vmap(lambda d, n, g, v: _one_fd(case, d, n, g, v)))
+    else:
+        fd = jax.jit(jax.vmap(lambda d, n, g: _one_fd(case, d, n, g, None)))
+    return forward, vjp, fd
+
+
+def _chunked(fn, batch_args: tuple, n: int, floats_per_sample: int):
+    """fn over the leading (sample) axis in equal chunks; the last is padded, so one compile."""
+    size = max(1, min(n, CHUNK_FLOATS // max(1, floats_per_sample)))
+    pieces = []
+    for start in range(0, n, size):
+        idx = np.arange(start, start + size).clip(max=n - 1)
+        chunk = jax.tree_util.tree_map(lambda x: x[idx], batch_args)
+        out = fn(*chunk)
+        keep = min(size, n - start)
+        pieces.append(jax.tree_util.tree_map(lambda x: np.asarray(x)[:keep], out))
+    return jax.tree_util.tree_map(lambda *xs: np.concatenate(xs), *pieces)
+
+
+@dataclass
+class OracleValues:
+    """Oracle values for a batch of samples; leading axis = sample."""
+    outputs: tuple            # reference forward, one array (S, ...) per output
+    grads: tuple              # jax.vjp, one array (S, ...) per differentiable input
+    fd_estimate: np.ndarray   # (S, K): R along each direction
+    fd_truncation: np.ndarray # (S, K)
+    fd_rounding: np.ndarray   # (S, K)
+    fd_steps: np.ndarray      # (S, E): h per differentiable element (flattened, in input order)
+    directions: np.ndarray | None = None  # (S, K, E) of +-1 for the directional check
+
+
+def evaluate(case: Case, arrays: list[dict], douts: list[tuple], directions: list) -> OracleValues:
+    """Run the three oracles on a batch of samples (float64 arrays by input name)."""
+    n = len(arrays)
+    diff = tuple(np.stack([s[a.name] for s in arrays]) for a in case.diff_args)
+    nondiff = tuple(np.stack([s[a.name] for s in arrays]) for a in case.arrays if not a.diff)
+    g = tuple(np.stack([d[k] for d in douts]) for k in range(len(case.outputs)))
+    directional = case.fd_mode == "directional"
+    forward, vjp, fd = _compiled(case, directional)
+
+    io = sum(int(np.prod(x.shape[1:], dtype=np.int64)) for x in diff + nondiff + g)
+    outputs = _chunked(forward, (diff, nondiff), n, io)
+    grads = _chunked(vjp, (diff, nondiff, g), n, 2 * io)
+    e = case.n_diff_elements
+    k = len(directions[0]) if directional else e
+    stacked = np.stack(directions) if directional else None
+    fd_args = (diff, nondiff, g) + ((stacked,) if directional else ())
+    fd_out = _chunked(fd, fd_args, n, 2 * k * (e + io))
+    return OracleValues(tuple(outputs), tuple(grads), *fd_out, directions=stacked)

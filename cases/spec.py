@@ -1,0 +1,223 @@
+"""What a case is: a frozen record of one op's calling convention, domain, reference and goldens.
+
+A case says how to call an op (its inputs in order, which get gradients, its outputs), how to draw
+inputs from its domain, and what the op computes (a `jax.numpy` reference written independently of
+any implementation). The machinery in cases/check.py does everything else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+
+class CaseError(ValueError):
+    """A case record, or a request about a case, that cannot work. The message names the case."""
+
+
+# --- Domains: how one input is drawn. Each is a small frozen record with `draw(rng, shape)`. -----
+
+@dataclass(frozen=True)
+class Uniform:
+    lo: float
+    hi: float
+
+    def draw(self, rng: np.random.Generator, shape) -> np.ndarray:
+        return rng.uniform(self.lo, self.hi, shape)
+
+    def __str__(self) -> str:
+        return f"U({self.lo:g}, {self.hi:g})"
+
+
+@dataclass(frozen=True)
+class Normal:
+    scale: float = 1.0
+
+    def draw(self, rng, shape):
+        return self.scale * rng.standard_normal(shape)
+
+    def __str__(self):
+        return f"N(0, {self.scale:g}^2)"
+
+
+@dataclass(frozen=True)
+class Magnitude:
+    """|x| uniform in [lo, hi] with a random sign: keeps x away from 0 (a pole or a kink)."""
+    lo: float
+    hi: float
+
+    def draw(self, rng, shape):
+        sign = rng.choice([-1.0, 1.0], size=shape)
+        return sign * rng.uniform(self.lo, self.hi, shape)
+
+    def __str__(self):
+        return f"+-U({self.lo:g}, {self.hi:g})"
+
+
+@dataclass(frozen=True)
+class Integers:
+    """Integers in [lo, hi): labels, indices. Never differentiable."""
+    lo: int
+    hi: int
+
+    def draw(self, rng, shape):
+        return rng.integers(self.lo, self.hi, size=shape, dtype=np.int64)
+
+    def __str__(self):
+        return f"int[{self.lo}, {self.hi})"
+
+
+@dataclass(frozen=True)
+class Fixed:
+    """The same value in every sample (a gate's constant, a mask)."""
+    value: Any
+
+    def draw(self, rng, shape):
+        return np.broadcast_to(np.asarray(self.value, dtype=np.float64), shape).copy()
+
+    def __str__(self):
+        return f"= {self.value}"
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """Any other domain: `fn(rng, shape) -> array`, described by `text` (e.g. well-conditioned)."""
+    fn: Callable[[np.random.Generator, tuple], np.ndarray]
+    text: str
+
+    def draw(self, rng, shape):
+        return np.asarray(self.fn(rng, shape))
+
+    def __str__(self):
+        return self.text
+
+
+# --- Arguments --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Arg:
+    """An array input, drawn per sample. `diff`: whether the op returns a gradient for it."""
+    name: str
+    shape: tuple[int, ...]
+    domain: Any
+    diff: bool = True
+
+
+@dataclass(frozen=True)
+class Static:
+    """A fixed, non-array parameter (conv_param dict, G, reg): same in every sample, no gradient.
+    Implementations get a fresh deep copy per call, so ops may update it (bn_param running stats)."""
+    name: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class Golden:
+    """Numbers a source prints: at `inputs` (upstream gradient 1), `expect` maps an output name or
+    `d<input>` to its value. `exact`: the implementation does the source's operations in the
+    source's order, so the value must come out bit for bit (in the reference implementation).
+    `at_kink`: the point is non-differentiable; the numbers document the op's convention there,
+    and the JAX reference (which may use another convention) is not held to them."""
+    inputs: dict
+    expect: dict
+    note: str = ""
+    exact: bool = False
+    at_kink: bool = False
+
+
+@dataclass(frozen=True, eq=False)  # identity hash: records hold dicts; one object per case
+class Case:
+    """One row of the catalogue.
+
+    name       unique id, used in test ids (`test_matches_jax[staged-s3]`)
+    op         the implementation's op: `<op>_forward`/`<op>_backward`, or `<op>` for loss style
+    source     where it comes from (catalogue id and section)
+    args       inputs in call order: Arg (arrays) and Static (fixed parameters)
+    reference  the math in jax.numpy, same positional arguments; returns the output(s)
+    outputs    names of the outputs, in order (a multi-output op's backward takes one dout each)
+    style      "pair" (forward/backward) or "loss" (`op(*args) -> (loss, grads)`, upstream 1)
+    kink       the convention at non-differentiable points ("" where the op is smooth)
+    kink_distance  (*arrays) -> how far, in max-norm over the differentiable inputs, the sample is
+               from the nearest kink; samplers redraw samples closer than the FD steps reach
+    goldens    numbers the source prints
+    """
+    name: str
+    op: str
+    source: str
+    args: tuple
+    reference: Callable
+    outputs: tuple[str, ...] = ("out",)
+    style: str = "pair"
+    kink: str = ""
+    kink_distance: Callable | None = None
+    goldens: tuple[Golden, ...] = ()
+    fd: str = "auto"
+    notes: str = field(default="", compare=False)
+
+    @property
+    def arrays(self) -> tuple[Arg, ...]:
+        return tuple(a for a in self.args if isinstance(a, Arg))
+
+    @property
+    def diff_args(self) -> tuple[Arg, ...]:
+        return tuple(a for a in self.args if isinstance(a, Arg) and a.diff)
+
+    @property
+    def grad_names(self) -> tuple[str, ...]:
+        return tuple("d" + a.name for a in self.diff_args)
+
+    @property
+    def n_diff_elements(self) -> int:
+        return sum(int(np.prod(a.shape, dtype=np.int64)) for a in self.diff_args)
+
+    @property
+    def fd_mode(self) -> str:
+        """"full" (every element) or "directional" (a few random directions)."""
+        from .tolerance import FD_FULL_MAX_ELEMENTS
+        if self.fd != "auto":
+            return self.fd
+        return "full" if self.n_diff_elements <= FD_FULL_MAX_ELEMENTS else "directional"
+
+    def validate(self) -> None:
+        """Raise CaseError naming the case if the record cannot work."""
+        def bad(problem):
+            raise CaseError(f"case {self.name!r}: {problem}")
+        if not self.name or not self.name.replace("_", "").isalnum():
+            bad("name must be a non-empty identifier")
+        if self.style not in ("pair", "loss"):
+            bad(f"style must be 'pair' or 'loss', not {self.style!r}")
+        if self.fd not in ("auto", "full", "directional"):
+            bad(f"fd must be 'auto', 'full' or 'directional', not {self.fd!r}")
+        names = [a.name for a in self.args]
+        if len(set(names)) != len(names):
+            bad(f"argument names repeat: {names}")
+        for a in self.args:
+            if not isinstance(a, (Arg, Static)):
+                bad(f"argument {a!r} is neither Arg nor Static")
+            if isinstance(a, Arg):
+                if not hasattr(a.domain, "draw"):
+                    bad(f"argument {a.name!r}: domain {a.domain!r} has no draw(rng, shape)")
+                if a.diff and isinstance(a.domain, Integers):
+                    bad(f"argument {a.name!r}: integer inputs cannot be differentiable")
+        if not self.diff_args:
+            bad("no differentiable input")
+        if self.style == "loss" and len(self.outputs) != 1:
+            bad("a loss-style op has exactly one output, the loss")
+        if not callable(self.reference):
+            bad("reference is not callable")
+        if self.kink and self.kink_distance is None:
+            bad("a kinked case needs kink_distance so samplers can keep clear of the kink")
+        for g in self.goldens:
+            missing = set(a.name for a in self.args if isinstance(a, Arg)) - set(g.inputs)
+            if missing:
+                bad(f"golden {g.note!r} lacks inputs {sorted(missing)}")
+            for a in self.arrays:
+                if np.shape(g.inputs[a.name]) != tuple(a.shape):
+                    bad(f"golden {g.note!r}: input {a.name!r} has shape "
+                        f"{np.shape(g.inputs[a.name])}, declared {tuple(a.shape)}")
+            unknown = set(g.expect) - set(self.outputs) - set(self.grad_names)
+            if unknown:
+                bad(f"golden {g.note!r} expects unknown names {sorted(unknown)}; "
+                    f"known: {list(self.outputs) + list(self.grad_names)}")

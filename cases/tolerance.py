@@ -1,0 +1,47 @@
+"""Every tolerance and step size of the suite, in one place, with the reason for each.
+
+Forward and JAX checks compare two exact formulas up to rounding, so their bound is a multiple
+of the unit roundoff of the dtype the implementation under test computes in. The finite-difference
+check carries truncation and rounding error; its bound is *estimated per sample* (Richardson
+extrapolation, see cases/oracles.py) and only the safety factors below are constants.
+"""
+
+import numpy as np
+
+# Normwise relative bound for forward and JAX checks: ROUNDING_BUDGET units of roundoff.
+# 2^12 ulps covers a staged computation of ~100 dependent roundings with condition number ~40;
+# a real bug (a missing term, factor, transpose, sign) moves the result by 1e-3 or more.
+ROUNDING_BUDGET = 2.0**12
+
+
+def rtol(dtype) -> float:
+    """Normwise relative bound for an implementation computing in `dtype`."""
+    return ROUNDING_BUDGET * float(np.finfo(dtype).eps)
+
+
+# Errors are relative to the gradient's own scale (max |expected|), but never to less than this
+# fraction of the largest gradient of the sample: a gradient that cancels to near zero is judged
+# by the scale of the terms it came from, not by its own tiny value.
+SCALE_FLOOR = 1e-3
+
+# Finite differences. Each differentiable coordinate x_i steps by h_i = FD_STEP * max(|x_i|, FD_STEP_FLOOR):
+# relative to the input so that badly scaled inputs (1e-3, 1e3) are stepped in proportion.
+FD_STEP = 1e-3
+FD_STEP_FLOOR = 1e-2
+# Richardson extrapolation R = (4 D(h/2) - D(h)) / 3; |D(h/2) - D(h)| overestimates the error of R
+# (it is the h^2 term, R's is h^4), so a small safety factor suffices.
+FD_SAFETY = 2.0
+# Rounding in <dout, f(x)>: each evaluation errs by about FD_COND * eps64 * sum|dout * f|, where
+# FD_COND allows for cancellation inside the forward; R amplifies it by 3 (see oracles.py).
+FD_COND = 2.0**8
+# Up to this many differentiable elements the FD check is full (one direction per element);
+# above, FD_DIRECTIONS random +-1 directions scaled by h (cost independent of the size).
+FD_FULL_MAX_ELEMENTS = 512
+FD_DIRECTIONS = 3
+
+# Samplers keep every input farther from a kink than KINK_CLEARANCE times the largest FD step.
+KINK_CLEARANCE = 4.0
+
+# Golden values are float64 with 17 significant digits; another order of the same operations
+# moves the last digit (catalogue, "golden values").
+GOLDEN_RTOL = 1e-15
