@@ -85,7 +85,7 @@ def softmax_loss(x, y):
     dshifted = probs.copy()                                       # (4)-(2) dL_i/df_j = p_j - 1(j = y_i)
     dshifted[np.arange(N), y] -= 1.0                              # (4)
     dshifted /= N                                                 # (5) the loss is a mean over N
-    dx = dshifted                                                 # (1) the max's path nets 0: sum_j (p_j - 1(j = y)) = 0
+    dx = dshifted                                                 # (1) the max's path gets sum_j dshifted_j = 0
     return loss, dx
 
 
@@ -163,7 +163,7 @@ def batchnorm_backward(dout, cache):
         dx = 1.0 * dxmu                                           # (2) mu is a constant at test time
         return dx, dgamma, dbeta
     dsqrtvar = -1.0 / sqrtvar**2 * divar                          # (6) d(1/s)/ds = -1/s^2
-    dvar = 0.5 / sqrtvar * dsqrtvar                               # (5) d sqrt(v + eps)/dv = 1/(2 sqrt(v + eps))
+    dvar = 0.5 / sqrtvar * dsqrtvar                               # (5) d sqrt(v + eps)/dv = 1/(2 sqrtvar)
     dsq = np.full(dout.shape, 1.0 / N) * dvar                     # (4) each row weighs 1/N in the mean
     dxmu += 2.0 * xmu * dsq                                       # (3) second branch of the fork at xmu
     dx = 1.0 * dxmu                                               # (2) first branch of the fork at x
