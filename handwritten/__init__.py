@@ -7,3 +7,4 @@ Each module groups the ops of one source; `from handwritten import staged_forwar
 """
 
 from .notes import *  # noqa: F401,F403  group A, the notes' worked examples
+from .layers import *  # noqa: F401,F403  group C, the CS231n assignment layers
