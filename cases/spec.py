@@ -221,3 +221,18 @@ class Case:
             if unknown:
                 bad(f"golden {g.note!r} expects unknown names {sorted(unknown)}; "
                     f"known: {list(self.outputs) + list(self.grad_names)}")
+
+
+@dataclass(frozen=True)
+class Mutant:
+    """A plausible wrong backward: a one-line edit (`old` -> `new`, matching exactly once) of the
+    handwritten function `function`. The default run of `case` must reject it (cases/mutants.py)."""
+    case: str        # the case whose default run must reject it
+    function: str    # the handwritten function it edits
+    old: str         # the exact source text replaced (must occur once in the function)
+    new: str
+    bug: str         # the mistake it plays, in words
+
+    @property
+    def id(self) -> str:
+        return f"{self.case}:{self.bug}"
