@@ -8,3 +8,6 @@ Each module groups the ops of one source; `from handwritten import staged_forwar
 
 from .notes import *  # noqa: F401,F403  group A, the notes' worked examples
 from .layers import *  # noqa: F401,F403  group C, the CS231n assignment layers
+from .micrograd_examples import *  # noqa: F401,F403  group D1-D4, micrograd's expressions
+from .classics import *  # noqa: F401,F403  group D5-D11, D13, D14, other classics
+from .matrix_calculus import *  # noqa: F401,F403  group D12, Matrix Cookbook identities
