@@ -13,12 +13,13 @@ failed verdict whose message names the case, the sample and the problem.
 
 from __future__ import annotations
 
+import collections
 import copy
-import functools
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import jax
 import numpy as np
 
 from . import oracles
@@ -84,12 +85,14 @@ class CaseResult:
         return [(check, v) for s in self.samples for check, v in s.verdicts().items() if not v.ok]
 
 
-# --- samples and oracle values, computed once per (case, seed, count, dtype) -------------------
+# --- samples and oracle values, in blocks; small blocks are kept for the next implementation ------
 
-@functools.lru_cache(maxsize=None)
-def samples(case: Case, seed: int, n: int) -> tuple[Sample, ...]:
+BLOCK_CACHE_BYTES = 2**29   # mutants and --impl runs reuse the oracles of the same samples
+
+
+def samples(case: Case, seed: int, n: int, start: int = 0) -> tuple[Sample, ...]:
     shapes = oracles.output_shapes(case)
-    return tuple(draw_sample(case, seed, i, shapes) for i in range(n))
+    return tuple(draw_sample(case, seed, i, shapes) for i in range(start, n))
 
 
 def _as_dtype(x: np.ndarray, dtype) -> np.ndarray:
@@ -101,13 +104,27 @@ def _rounded(x: np.ndarray, dtype) -> np.ndarray:
     return _as_dtype(x, dtype).astype(np.float64) if np.issubdtype(x.dtype, np.floating) else x
 
 
-@functools.lru_cache(maxsize=None)
-def oracle_values(case: Case, seed: int, n: int, dtype: str) -> oracles.OracleValues:
-    ss = samples(case, seed, n)
+_blocks_cache: "collections.OrderedDict" = collections.OrderedDict()
+
+
+def block(case: Case, seed: int, start: int, stop: int, dtype: str) -> tuple:
+    """(samples, oracle values) for samples start..stop-1, drawn and evaluated together."""
+    key = (case, seed, start, stop, dtype)
+    if key in _blocks_cache:
+        _blocks_cache.move_to_end(key)
+        return _blocks_cache[key][0]
+    ss = samples(case, seed, stop, start)
     t = DTYPES[dtype]
     arrays = [{k: _rounded(v, t) for k, v in s.arrays.items()} for s in ss]
     douts = [tuple(_rounded(d, t) for d in s.douts) for s in ss]
-    return oracles.evaluate(case, arrays, douts, [s.directions for s in ss])
+    ov = oracles.evaluate(case, arrays, douts, [s.directions for s in ss])
+    size = sum(x.nbytes for s in ss for x in list(s.arrays.values()) + list(s.douts))
+    size += sum(x.nbytes for x in jax.tree_util.tree_leaves(vars(ov)))
+    if size <= BLOCK_CACHE_BYTES // 16:
+        _blocks_cache[key] = ((ss, ov), size)
+        while sum(v[1] for v in _blocks_cache.values()) > BLOCK_CACHE_BYTES:
+            _blocks_cache.popitem(last=False)
+    return ss, ov
 
 
 # --- running the implementation on one sample --------------------------------------------------
@@ -142,8 +159,7 @@ def _array(value, shape: tuple, dtype, what: str, problems: list) -> np.ndarray 
 
 
 def _changed(before: dict, after: dict) -> list[str]:
-    return [name for name in before
-            if not np.array_equal(before[name], after[name], equal_nan=True)]
+    return [name for name in before if before[name].tobytes() != after[name].tobytes()]
 
 
 def _split_grads(result, case: Case, who: str, problems: list) -> tuple | None:
@@ -183,7 +199,7 @@ def run_implementation(case: Case, fns: tuple, sample: Sample, dtype) -> tuple:
     names = Implementation("", {}).op_names(case)
 
     # forward (or the loss function)
-    problem = signature_problem(fns[0], names[0], tuple(args))
+    problem = signature_problem(fns[0], names[0], len(args))
     if problem:
         return None, None, [problem]
     try:
@@ -209,7 +225,7 @@ def run_implementation(case: Case, fns: tuple, sample: Sample, dtype) -> tuple:
     else:
         douts = tuple(_as_dtype(d, t) for d in sample.douts)
         pristine_douts = {f"dout[{i}]": d.copy() for i, d in enumerate(douts)}
-        problem = signature_problem(fns[1], names[1], douts + (result[-1],))
+        problem = signature_problem(fns[1], names[1], len(douts) + 1)
         if problem:
             return outs, None, problems + [problem]
         try:
@@ -229,7 +245,7 @@ def run_implementation(case: Case, fns: tuple, sample: Sample, dtype) -> tuple:
     return outs, (None if any(g is None for g in grads) else grads), problems
 
 
-# --- comparisons ------------------------------------------------------------------------------
+# --- comparisons: vectorized over samples; messages only for the failures ----------------------
 
 def reproduce(check: str, sample_id: str, seed: int, impl: Implementation, dtype: str) -> str:
     extra = f" --seed {seed}" if seed else ""
@@ -242,83 +258,94 @@ def _fmt_index(i: tuple) -> str:
     return "[" + ", ".join(str(int(k)) for k in i) + "]" if i else "(scalar)"
 
 
-def _scales(expected: tuple) -> list[float]:
-    """Per-array normwise scale: its own max |value|, floored at SCALE_FLOOR of the largest."""
-    largest = max((float(np.max(np.abs(e), initial=0.0)) for e in expected), default=0.0)
-    scales = []
-    for e in expected:
-        s = max(float(np.max(np.abs(e), initial=0.0)), SCALE_FLOOR * largest)
-        scales.append(s if s > 0 else 1.0)
-    return scales
+def _rows(x: np.ndarray) -> np.ndarray:
+    return x.reshape(len(x), -1)
+
+
+def _scales(expected: tuple) -> np.ndarray:
+    """(S, arrays): each array's own max |value| per sample, floored at SCALE_FLOOR of the
+    sample's largest (so a gradient that cancels to ~0 is judged at the scale of its terms)."""
+    absmax = np.stack([np.abs(_rows(e)).max(axis=1, initial=0.0) for e in expected], axis=1)
+    scale = np.maximum(absmax, SCALE_FLOOR * absmax.max(axis=1, keepdims=True))
+    return np.where(scale > 0, scale, 1.0)
+
+
+def normwise_errors(got: tuple, expected: tuple) -> np.ndarray:
+    """(S, arrays) normwise relative errors max|a - b| / scale; inf where `a` is not finite."""
+    diff = np.stack([np.abs(_rows(a) - _rows(e)).max(axis=1, initial=0.0)
+                     for a, e in zip(got, expected)], axis=1)
+    finite = np.stack([np.isfinite(_rows(a)).all(axis=1) for a in got], axis=1)
+    return np.where(finite, diff / _scales(expected), np.inf)
+
+
+def _worst_entry(diff: np.ndarray) -> int:
+    return int(np.argmax(np.where(np.isfinite(diff), diff, np.inf))) if diff.size else 0
 
 
 def compare(label: str, names: tuple, got: tuple, expected: tuple, bound: float) -> Verdict:
-    """Normwise relative error of each array; fails if any exceeds `bound`. `label` says against
-    what ("jax.vjp", "the reference forward")."""
-    worst, worst_msg = 0.0, ""
-    for name, a, b, scale in zip(names, got, expected, _scales(expected)):
-        diff = np.abs(a - b)
-        err = float(np.max(diff, initial=0.0)) / scale if np.all(np.isfinite(a)) else float("inf")
-        if err > worst or not worst_msg:
-            off = int(np.sum(~(diff <= bound * scale)))
-            i = np.unravel_index(int(np.nanargmax(np.where(np.isfinite(diff), diff, np.inf))), a.shape) \
-                if a.size else ()
-            worst = max(worst, err)
-            worst_msg = (f"{name} vs {label}: {off} of {a.size} entries off; worst at "
-                         f"{_fmt_index(i)}: got {float(a[i])!r}, expected {float(b[i])!r}; normwise error "
-                         f"{err:.2e} > bound {bound:.1e}")
-    return Verdict(ok=worst <= bound, error=worst, message="" if worst <= bound else worst_msg)
+    """One sample: fails if any array's normwise error exceeds `bound`; the message names the
+    worst array, how many entries are off, the worst entry and both values."""
+    errors = normwise_errors(tuple(a[None] for a in got), tuple(e[None] for e in expected))[0]
+    worst = float(np.max(errors))
+    if worst <= bound:
+        return Verdict(True, worst)
+    k = int(np.argmax(np.where(np.isnan(errors), np.inf, errors)))
+    a, b = got[k], expected[k]
+    scale = _scales(tuple(e[None] for e in expected))[0, k]
+    diff = np.abs(a - b)
+    i = np.unravel_index(_worst_entry(diff), a.shape) if a.shape else ()
+    off = int(np.sum(~(diff <= bound * scale)))
+    return Verdict(False, worst, (
+        f"{names[k]} vs {label}: {off} of {a.size} entries off; worst at {_fmt_index(i)}: "
+        f"got {float(a[i])!r}, expected {float(b[i])!r}; normwise error {worst:.2e} > bound "
+        f"{bound:.1e}"))
 
 
-def compare_fd(case: Case, grads: tuple, ov: oracles.OracleValues, i: int, bound: float) -> Verdict:
-    """Compare with finite differences within their estimated error plus the dtype's rounding."""
-    g = np.concatenate([x.ravel() for x in grads])
-    h = ov.fd_steps[i]
-    est, trunc, rnd = ov.fd_estimate[i], ov.fd_truncation[i], ov.fd_rounding[i]
-    fd_error = FD_SAFETY * trunc + rnd                     # estimated error of the FD estimate
+def _blocks(case: Case) -> np.ndarray:
+    return np.cumsum([0] + [int(np.prod(a.shape, dtype=np.int64)) for a in case.diff_args])
+
+
+def fd_errors(case: Case, G: np.ndarray, ov: oracles.OracleValues, rows, bound: float):
+    """Finite-difference comparison of flattened gradients G (S, E) for the samples `rows`.
+    Returns (error (S,), got (S, K), estimate (S, K), tolerance (S, K)): per element for the full
+    check (K = E, in gradient units), per direction for the directional one (<g, u> units)."""
+    h, est = ov.fd_steps[rows], ov.fd_estimate[rows]
+    fd_error = FD_SAFETY * ov.fd_truncation[rows] + ov.fd_rounding[rows]
+    finite = np.isfinite(G).all(axis=1)
     if case.fd_mode == "full":
-        fd_grad = est / h
-        parts = np.cumsum([0] + [int(np.prod(a.shape, dtype=np.int64)) for a in case.diff_args])
-        fd_grads = tuple(fd_grad[parts[k]:parts[k + 1]] for k in range(len(grads)))
-        scales = np.concatenate([np.full(parts[k + 1] - parts[k], s)
-                                 for k, s in enumerate(_scales(fd_grads))])
+        parts = _blocks(case)
+        fd = est / h
+        split = lambda x: tuple(x[:, parts[k]:parts[k + 1]] for k in range(len(parts) - 1))  # noqa: E731
+        scales = np.repeat(_scales(split(fd)), np.diff(parts), axis=1)
         tol = fd_error / h + bound * scales
-        diff = np.abs(g - fd_grad)
-        bad = ~(diff <= tol)
-        err = max((float(np.max(np.abs(gk.ravel() - f), initial=0.0)) / s
-                   for gk, f, s in zip(grads, fd_grads, _scales(fd_grads))), default=0.0)
-        if not np.all(np.isfinite(g)):
-            err = float("inf")
-        if not bad.any():
-            return Verdict(True, err)
-        j = int(np.nanargmax(np.where(np.isfinite(diff), diff / tol, np.inf)))
-        k = int(np.searchsorted(parts, j, side="right") - 1)
-        arg = case.diff_args[k]
-        idx = np.unravel_index(j - parts[k], arg.shape) if arg.shape else ()
-        off = int(np.sum(bad[parts[k]:parts[k + 1]]))
-        return Verdict(False, err, (
-            f"d{arg.name} vs finite differences: {off} of {parts[k + 1] - parts[k]} entries off; "
-            f"worst at {_fmt_index(idx)}: got {float(g[j])!r}, finite differences {float(fd_grad[j])!r} "
-            f"+- {tol[j]:.2e} (estimated FD error {fd_error[j] / h[j]:.1e} + rounding "
-            f"{bound:.1e} x scale); normwise error {err:.2e}"))
-    # directional: <g, u_k> for u_k = direction_k * h
-    U = ov.directions[i] * h
-    proj = U @ g
-    scale = float(np.max(np.abs(g), initial=0.0))
-    tol = fd_error + bound * scale * np.abs(U).sum(axis=1)
-    diff = np.abs(proj - est)
-    err = float(np.max(diff)) / max(float(np.max(np.abs(est))), np.finfo(float).tiny)
-    if not np.all(np.isfinite(g)):
-        err = float("inf")
+        error = normwise_errors(split(G), split(fd)).max(axis=1)
+        return np.where(finite, error, np.inf), G, fd, tol
+    V = ov.directions[rows]                                        # (S, K, E) of +-1; u = V h
+    proj = np.einsum("ske,se->sk", V, h * G)                       # <g, u_k>
+    tol = fd_error + bound * np.abs(G).max(axis=1)[:, None] * h.sum(axis=1)[:, None]
+    error = np.abs(proj - est).max(axis=1) / np.maximum(np.abs(est).max(axis=1), np.finfo(float).tiny)
+    return np.where(finite, error, np.inf), proj, est, tol
+
+
+def fd_message(case: Case, got, est, tol, error: float, bound: float) -> str:
+    """The message for one sample's failed finite-difference check (rows of fd_errors)."""
+    diff = np.abs(got - est)
     bad = ~(diff <= tol)
-    if not bad.any():
-        return Verdict(True, err)
-    k = int(np.nanargmax(np.where(np.isfinite(diff), diff / tol, np.inf)))
-    return Verdict(False, err, (
-        f"{', '.join(case.grad_names)} vs finite differences along {len(est)} random directions "
-        f"({case.n_diff_elements} elements): {int(bad.sum())} of {len(est)} off; worst direction "
-        f"{k}: <g, u> = {float(proj[k])!r}, finite differences {float(est[k])!r} +- {tol[k]:.2e}; normwise "
-        f"error {err:.2e}. A directional check cannot point at an entry: test_matches_jax can"))
+    j = _worst_entry(np.where(np.isfinite(diff), diff / tol, np.inf))
+    if case.fd_mode == "directional":
+        return (f"{', '.join(case.grad_names)} vs finite differences along {len(est)} random "
+                f"directions ({case.n_diff_elements} elements): {int(bad.sum())} of {len(est)} "
+                f"off; worst direction {j}: <g, u> = {float(got[j])!r}, finite differences "
+                f"{float(est[j])!r} +- {tol[j]:.2e}; normwise error {error:.2e}. A directional "
+                "check cannot point at an entry: test_matches_jax can")
+    parts = _blocks(case)
+    k = int(np.searchsorted(parts, j, side="right") - 1)
+    arg = case.diff_args[k]
+    idx = np.unravel_index(j - parts[k], arg.shape) if arg.shape else ()
+    return (f"d{arg.name} vs finite differences: {int(bad[parts[k]:parts[k + 1]].sum())} of "
+            f"{parts[k + 1] - parts[k]} entries off; worst at {_fmt_index(idx)}: got "
+            f"{float(got[j])!r}, finite differences {float(est[j])!r} +- {tol[j]:.2e} (their "
+            f"estimated error plus {bound:.1e} x scale); normwise error {error:.2e}")
 
 
 # --- the whole case ---------------------------------------------------------------------------
@@ -331,38 +358,62 @@ def check_case(case: Case, impl: Implementation, seed: int = 0, n: int = 20,
     if fns is None:
         result.not_implemented = why
         return result
-    ss = samples(case, seed, n)
-    ov = oracle_values(case, seed, n, dtype)
-    t = DTYPES[dtype]
-    bound = rtol(t)
-    for i, s in enumerate(ss):
-        def fail(check, message):
-            return Verdict(False, float("nan"),
-                           f"{s.id}: {message}\n{reproduce(check, s.id, seed, impl, dtype)}")
-
-        def located(check, v):
-            if v.ok:
-                return v
-            return Verdict(False, v.error,
-                           f"{case.name}-s{i}: {v.message}\n{reproduce(check, s.id, seed, impl, dtype)}")
-
-        outs, grads, problems = run_implementation(case, fns, s, t)
-        behaved = Verdict(True) if not problems else fail("behaved", "; ".join(problems))
-        if outs is None:
-            forward = fail("forward", "no usable output: " + "; ".join(problems))
-        else:
-            expected = tuple(o[i] for o in ov.outputs)
-            forward = located("forward", compare("the reference forward", case.outputs, outs,
-                                                 expected, bound))
-        if grads is None:
-            jax_v = fail("jax", "no usable gradients: " + "; ".join(problems))
-            fd_v = fail("fd", "no usable gradients: " + "; ".join(problems))
-        else:
-            expected = tuple(g[i] for g in ov.grads)
-            jax_v = located("jax", compare("jax.vjp", case.grad_names, grads, expected, bound))
-            fd_v = located("fd", compare_fd(case, grads, ov, i, bound))
-        result.samples.append(SampleResult(s.id, behaved, forward, jax_v, fd_v))
+    size = oracles.block_size(case)
+    for start in range(0, n, size):
+        ss, ov = block(case, seed, start, min(n, start + size), dtype)
+        result.samples.extend(_check_block(case, fns, impl, ss, ov, seed, dtype))
     return result
+
+
+def _check_block(case: Case, fns, impl: Implementation, ss, ov, seed: int, dtype: str) -> list:
+    bound = rtol(DTYPES[dtype])
+    runs = [run_implementation(case, fns, s, DTYPES[dtype]) for s in ss]
+
+    def note(check, i, message):
+        return f"{ss[i].id}: {message}\n{reproduce(check, ss[i].id, seed, impl, dtype)}"
+
+    def judged(check, rows, ok, errors, explain):
+        """Verdicts for the samples `rows`; `explain(j)` builds a message only on failure."""
+        return {i: Verdict(True, float(errors[j])) if ok[j] else
+                Verdict(False, float(errors[j]), note(check, i, explain(j)))
+                for j, i in enumerate(rows)}
+
+    def unusable(check, what):
+        return {i: Verdict(False, message=note(check, i, f"no usable {what}: " + "; ".join(r[2])))
+                for i, r in enumerate(runs) if r[0 if what == "output" else 1] is None}
+
+    # forward: every sample with usable outputs, in one vectorized comparison
+    rows = [i for i, r in enumerate(runs) if r[0] is not None]
+    forward = unusable("forward", "output")
+    if rows:
+        got = tuple(np.stack([runs[i][0][k] for i in rows]) for k in range(len(case.outputs)))
+        expected = tuple(o[rows] for o in ov.outputs)
+        errors = normwise_errors(got, expected).max(axis=1)
+        forward |= judged("forward", rows, errors <= bound, errors, lambda j: compare(
+            "the reference forward", case.outputs, tuple(g[j] for g in got),
+            tuple(e[j] for e in expected), bound).message)
+
+    # gradients: jax.vjp and finite differences
+    rows = [i for i, r in enumerate(runs) if r[1] is not None]
+    jax_v, fd_v = unusable("jax", "gradients"), unusable("fd", "gradients")
+    if rows:
+        got = tuple(np.stack([runs[i][1][k] for i in rows]) for k in range(len(case.diff_args)))
+        expected = tuple(g[rows] for g in ov.grads)
+        errors = normwise_errors(got, expected).max(axis=1)
+        jax_v |= judged("jax", rows, errors <= bound, errors, lambda j: compare(
+            "jax.vjp", case.grad_names, tuple(g[j] for g in got),
+            tuple(e[j] for e in expected), bound).message)
+        G = np.concatenate([_rows(g) for g in got], axis=1)
+        error, fd_got, est, tol = fd_errors(case, G, ov, rows, bound)
+        ok = np.all(np.abs(fd_got - est) <= tol, axis=1)     # every entry within its bound
+        fd_v |= judged("fd", rows, ok, error, lambda j: fd_message(
+            case, fd_got[j], est[j], tol[j], error[j], bound))
+
+    out = []
+    for i, (s, r) in enumerate(zip(ss, runs)):
+        behaved = Verdict(True) if not r[2] else Verdict(False, message=note("behaved", i, "; ".join(r[2])))
+        out.append(SampleResult(s.id, behaved, forward[i], jax_v[i], fd_v[i]))
+    return out
 
 
 # --- golden values ----------------------------------------------------------------------------

@@ -7,6 +7,7 @@ all an `Implementation`, a name plus a namespace of functions.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import inspect
@@ -120,16 +121,24 @@ def load(spec: str) -> Implementation:
     return Implementation(spec, namespace, f" --impl {spec}")
 
 
-def signature_problem(fn, name: str, args: tuple) -> str:
-    """'' if fn can be called with these positional arguments, else one line saying why not."""
+def signature_problem(fn, name: str, n_args: int) -> str:
+    """'' if fn can be called with n_args positional arguments, else one line saying why not."""
     if not callable(fn):
         return f"{name} is a {type(fn).__name__}, not a function"
+    try:
+        return _signature_problem(fn, name, n_args)
+    except TypeError:  # an unhashable callable: not cached
+        return _signature_problem.__wrapped__(fn, name, n_args)
+
+
+@functools.lru_cache(maxsize=4096)
+def _signature_problem(fn, name: str, n_args: int) -> str:
     try:
         sig = inspect.signature(fn)
     except (TypeError, ValueError):
         return ""  # builtins and C functions: let the call decide
     try:
-        sig.bind(*args)
+        sig.bind(*range(n_args))
     except TypeError as e:
-        return f"{name}{sig} cannot be called with {len(args)} arguments: {e}"
+        return f"{name}{sig} cannot be called with {n_args} arguments: {e}"
     return ""

@@ -23,11 +23,13 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from .spec import Arg, Case, CaseError, Integers
-from .tolerance import FD_COND, FD_STEP, FD_STEP_FLOOR
+from .tolerance import FD_COND, FD_DIRECTIONS, FD_STEP, FD_STEP_FLOOR
 
 jax.config.update("jax_enable_x64", True)
 
-# Largest batch of floats one vectorized call materializes (per evaluation); bigger jobs are chunked.
+# Samples go through the compiled oracles in chunks of a fixed size, so 20 samples and 10,000
+# share one compilation; a chunk materializes at most CHUNK_FLOATS floats per evaluation.
+CHUNK_SAMPLES = 64
 CHUNK_FLOATS = 2**24
 EPS64 = float(np.finfo(np.float64).eps)
 
@@ -90,7 +92,7 @@ def _one_fd(case, diff, nondiff, douts, directions):
     h = FD_STEP * jnp.maximum(jnp.abs(z), FD_STEP_FLOOR)
     if directions is None:
         directions = jnp.eye(z.size, dtype=z.dtype)
-    U = directions * h                                           # one step vector per row
+    U = directions.astype(z.dtype) * h                                           # one step vector per row
 
     def phi(zz):
         return _phi(case, unravel(zz), nondiff, douts)
@@ -121,9 +123,18 @@ def _compiled(case: Case, directional: bool):
     return forward, vjp, fd
 
 
-def _chunked(fn, batch_args: tuple, n: int, floats_per_sample: int):
-    """fn over the leading (sample) axis in equal chunks; the last is padded, so one compile."""
-    size = max(1, min(n, CHUNK_FLOATS // max(1, floats_per_sample)))
+def block_size(case: Case) -> int:
+    """Samples per compiled call: CHUNK_SAMPLES, fewer where the FD batch would pass CHUNK_FLOATS."""
+    io = sum(int(np.prod(a.shape, dtype=np.int64)) for a in case.arrays)
+    io += sum(int(np.prod(s, dtype=np.int64)) for s in output_shapes(case))
+    e = case.n_diff_elements
+    k = FD_DIRECTIONS if case.fd_mode == "directional" else e
+    return max(1, min(CHUNK_SAMPLES, CHUNK_FLOATS // (2 * k * (e + io))))
+
+
+def _chunked(fn, batch_args: tuple, n: int, size: int):
+    """fn over the leading (sample) axis in chunks of one fixed size (the last padded by repeating
+    its last sample), so every sample count reuses one compilation."""
     pieces = []
     for start in range(0, n, size):
         idx = np.arange(start, start + size).clip(max=n - 1)
@@ -143,7 +154,7 @@ class OracleValues:
     fd_truncation: np.ndarray # (S, K)
     fd_rounding: np.ndarray   # (S, K)
     fd_steps: np.ndarray      # (S, E): h per differentiable element (flattened, in input order)
-    directions: np.ndarray | None = None  # (S, K, E) of +-1 for the directional check
+    directions: np.ndarray | None = None  # (S, K, E) int8 +-1 for the directional check
 
 
 def evaluate(case: Case, arrays: list[dict], douts: list[tuple], directions: list) -> OracleValues:
@@ -155,12 +166,10 @@ def evaluate(case: Case, arrays: list[dict], douts: list[tuple], directions: lis
     directional = case.fd_mode == "directional"
     forward, vjp, fd = _compiled(case, directional)
 
-    io = sum(int(np.prod(x.shape[1:], dtype=np.int64)) for x in diff + nondiff + g)
-    outputs = _chunked(forward, (diff, nondiff), n, io)
-    grads = _chunked(vjp, (diff, nondiff, g), n, 2 * io)
-    e = case.n_diff_elements
-    k = len(directions[0]) if directional else e
+    size = block_size(case)
+    outputs = _chunked(forward, (diff, nondiff), n, size)
+    grads = _chunked(vjp, (diff, nondiff, g), n, size)
     stacked = np.stack(directions) if directional else None
     fd_args = (diff, nondiff, g) + ((stacked,) if directional else ())
-    fd_out = _chunked(fd, fd_args, n, 2 * k * (e + io))
+    fd_out = _chunked(fd, fd_args, n, size)
     return OracleValues(tuple(outputs), tuple(grads), *fd_out, directions=stacked)

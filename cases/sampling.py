@@ -32,7 +32,7 @@ class Sample:
     index: int
     arrays: dict            # every Arg input by name: float64 (or int64) arrays
     douts: tuple            # one upstream gradient per output; ones for a loss
-    directions: np.ndarray | None  # (FD_DIRECTIONS, n_diff_elements) of +-1, directional FD only
+    directions: np.ndarray | None  # (FD_DIRECTIONS, n_diff_elements) int8 +-1, directional FD only
 
     @property
     def id(self) -> str:
@@ -77,5 +77,5 @@ def draw_sample(case: Case, seed: int, index: int, output_shapes: tuple) -> Samp
         douts = tuple(rng.standard_normal(shape) for shape in output_shapes)
     directions = None
     if case.fd_mode == "directional":
-        directions = rng.choice([-1.0, 1.0], size=(FD_DIRECTIONS, case.n_diff_elements))
+        directions = (2 * rng.integers(0, 2, size=(FD_DIRECTIONS, case.n_diff_elements)) - 1).astype(np.int8)
     return Sample(case, index, arrays, douts, directions)

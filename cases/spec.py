@@ -7,6 +7,7 @@ any implementation). The machinery in cases/check.py does everything else.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -168,11 +169,11 @@ class Case:
     def grad_names(self) -> tuple[str, ...]:
         return tuple("d" + a.name for a in self.diff_args)
 
-    @property
+    @functools.cached_property
     def n_diff_elements(self) -> int:
         return sum(int(np.prod(a.shape, dtype=np.int64)) for a in self.diff_args)
 
-    @property
+    @functools.cached_property
     def fd_mode(self) -> str:
         """"full" (every element) or "directional" (a few random directions)."""
         from .tolerance import FD_FULL_MAX_ELEMENTS

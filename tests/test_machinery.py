@@ -17,9 +17,11 @@ MATMUL = cases.get("matmul")
 # --- sampling --------------------------------------------------------------------------------
 
 def test_sample_i_depends_only_on_seed_case_and_i():
-    a = check.samples(STAGED, 0, 20)[7]
+    a = check.block(STAGED, 0, 0, 20, "float64")[0][7]
     b = sampling.draw_sample(STAGED, 0, 7, ((),))
     assert a.arrays == b.arrays and a.douts == b.douts
+    hand = cases.handwritten()
+    assert check.check_case(STAGED, hand, 0, 8).samples[7] == check.check_case(STAGED, hand, 0, 20).samples[7]
 
 
 def test_seeds_and_cases_draw_different_numbers():
