@@ -7,3 +7,7 @@ Each module groups the ops of one source; `from handwritten import staged_forwar
 """
 
 from .notes import *  # noqa: F401,F403  group A, the notes' worked examples
+from .linear_classifiers import *  # noqa: F401,F403  C5-C6, assignment 1 linear classifiers
+from .neural_net import *  # noqa: F401,F403  C7, the 2019 assignment 1 TwoLayerNet
+from .rnn_layers import *  # noqa: F401,F403  C16-C22, assignment 3 rnn_layers.py
+from .case_study import *  # noqa: F401,F403  group B, the notes' smaller examples
