@@ -68,7 +68,7 @@ def rnn_forward(x, h0, Wx, Wh, b):
 def rnn_backward(dh, cache):
     caches = cache
     N, T, H = dh.shape
-    x0, _, Wx, Wh, _ = caches[0]
+    _, _, Wx, Wh, _ = caches[0]
     dx = np.zeros((N, T, Wx.shape[0]), dtype=dh.dtype)
     dWx = np.zeros_like(Wx, dtype=dh.dtype)
     dWh = np.zeros_like(Wh, dtype=dh.dtype)
