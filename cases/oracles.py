@@ -6,10 +6,11 @@ so thousands of samples cost one compilation and a few vectorized calls.
 Finite differences estimate, for each direction u (a basis vector times h_i for the full check,
 a random +-1 vector times h for the directional one), the derivative of
     phi(t) = <dout, f(x + t u)>
-at t = 0 by central differences at t = 1 and t = 1/2 and Richardson extrapolation
-    R = (4 D(1/2) - D(1)) / 3,
-with |D(1/2) - D(1)| as an (over-)estimate of R's truncation error and 3 * FD_COND * eps * sum|dout f|
-as its rounding error. R is compared with <g, u> for the implementation's gradient g.
+at t = 0 from central differences D(t) at t = 1, 1/2, 1/4 and two Richardson steps
+    R1 = (4 D(1/2) - D(1)) / 3,    R2 = (4 D(1/4) - D(1/2)) / 3      (both exact up to t^4).
+R2 is the estimate; |R2 - R1| (dominated by R1's t^4 term, 16x R2's) over-estimates its truncation
+error, and 6 * FD_COND * eps * sum|dout f| bounds its rounding error (D(1/4) carries 4x the
+rounding of D(1)). The implementation's <g, u> is compared with R2 within their sum.
 """
 
 from __future__ import annotations
@@ -102,12 +103,14 @@ def _one_fd(case, diff, nondiff, douts, directions):
         minus = jax.vmap(lambda u: phi(z - t * u))(U)
         return (plus - minus) / (2.0 * t)
 
-    d1, d2 = central(1.0), central(0.5)
-    richardson = (4.0 * d2 - d1) / 3.0                           # h^2 term cancels
-    truncation = jnp.abs(d2 - d1)                                # its h^2 term: an overestimate
+    d1, d2, d4 = central(1.0), central(0.5), central(0.25)
+    r1 = (4.0 * d2 - d1) / 3.0                                   # the t^2 terms cancel
+    r2 = (4.0 * d4 - d2) / 3.0
+    truncation = jnp.abs(r2 - r1)                                # ~15x r2's own t^4 error
     outs = call_reference(case, diff, nondiff)
     phi_abs = sum(jnp.sum(jnp.abs(d * o)) for d, o in zip(douts, outs))
-    rounding = 3.0 * FD_COND * EPS64 * phi_abs * jnp.ones_like(richardson)
+    rounding = 6.0 * FD_COND * EPS64 * phi_abs * jnp.ones_like(r2)
+    richardson = r2
     return richardson, truncation, rounding, h
 
 

@@ -28,11 +28,11 @@ SCALE_FLOOR = 1e-3
 # relative to the input so that badly scaled inputs (1e-3, 1e3) are stepped in proportion.
 FD_STEP = 1e-3
 FD_STEP_FLOOR = 1e-2
-# Richardson extrapolation R = (4 D(h/2) - D(h)) / 3; |D(h/2) - D(h)| overestimates the error of R
-# (it is the h^2 term, R's is h^4), so a small safety factor suffices.
+# Two Richardson steps from D(h), D(h/2), D(h/4) (see oracles.py); the gap between them
+# over-estimates the error of the finer one about 15-fold, so a small safety factor suffices.
 FD_SAFETY = 2.0
 # Rounding in <dout, f(x)>: each evaluation errs by about FD_COND * eps64 * sum|dout * f|, where
-# FD_COND allows for cancellation inside the forward; R amplifies it by 3 (see oracles.py).
+# FD_COND allows for cancellation inside the forward; the extrapolation amplifies it by 6.
 FD_COND = 2.0**8
 # Up to this many differentiable elements the FD check is full (one direction per element);
 # above, FD_DIRECTIONS random +-1 directions scaled by h (cost independent of the size).

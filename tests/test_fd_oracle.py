@@ -1,0 +1,100 @@
+"""The finite-difference oracle itself, on functions whose derivatives are known in closed form:
+its estimated error covers its true error (it does not cry wolf), and is small enough that a
+gradient off by one part in 10^6 is rejected (it cannot be fooled), also on badly scaled inputs."""
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from cases import check, oracles
+from cases.impl import Implementation
+from cases.spec import Arg, Case, Uniform
+from cases.tolerance import FD_SAFETY
+
+# (name, f in jax.numpy, f' in NumPy, domain): elementwise, so <dout, f(x)> has gradient dout f'(x)
+KNOWN = [
+    ("log_near_1e_3", jnp.log, lambda x: 1 / x, Uniform(1e-3, 2e-3)),
+    ("reciprocal_near_1e_3", lambda x: 1 / x, lambda x: -1 / x**2, Uniform(1e-3, 2e-3)),
+    ("cube_near_1e3", lambda x: x**3, lambda x: 3 * x**2, Uniform(1e3, 2e3)),
+    ("sqrt_near_1e3", jnp.sqrt, lambda x: 0.5 / np.sqrt(x), Uniform(1e3, 2e3)),
+    ("steep_exp", lambda x: jnp.exp(10 * x), lambda x: 10 * np.exp(10 * x), Uniform(-2, 2)),
+    ("fast_sine", lambda x: jnp.sin(30 * x), lambda x: 30 * np.cos(30 * x), Uniform(-1, 1)),
+    ("gaussian_bump", lambda x: jnp.exp(-x**2), lambda x: -2 * x * np.exp(-x**2), Uniform(-3, 3)),
+]
+
+
+def closed_form(name, f, df, domain, size=5, relative_error=0.0):
+    """A case for f and an implementation returning dout * f'(x) * (1 + relative_error)."""
+    case = Case(name=name, op="fn", source="closed form", args=(Arg("x", (size,), domain),),
+                reference=f)
+    case.validate()
+    impl = Implementation("closed form", {
+        "fn_forward": lambda x: (np.asarray(f(x), dtype=np.float64), x),
+        "fn_backward": lambda dout, x: dout * df(x) * (1 + relative_error),
+    })
+    return case, impl
+
+
+@pytest.mark.parametrize("name, f, df, domain", KNOWN, ids=[k[0] for k in KNOWN])
+def test_estimated_error_covers_the_true_error(name, f, df, domain):
+    case, _ = closed_form(name, f, df, domain)
+    ss, ov = check.block(case, 0, 0, 64, "float64")
+    x = np.stack([s.arrays["x"] for s in ss])
+    dout = np.stack([s.douts[0] for s in ss])
+    exact = dout * df(x) * ov.fd_steps                   # <grad, h e_i>: the FD estimates this
+    estimated = FD_SAFETY * ov.fd_truncation + ov.fd_rounding
+    true_error = np.abs(ov.fd_estimate - exact)
+    assert np.all(true_error <= estimated), f"worst ratio {np.max(true_error / estimated):.2f}"
+    assert np.all(estimated <= 1e-7 * np.abs(exact).max(axis=1, keepdims=True)), \
+        "the estimate is too loose to have power"
+
+
+@pytest.mark.parametrize("name, f, df, domain", KNOWN, ids=[k[0] for k in KNOWN])
+def test_exact_gradient_passes_and_one_part_in_1e6_fails(name, f, df, domain):
+    case, exact = closed_form(name, f, df, domain)
+    assert all(s.fd.ok for s in check.check_case(case, exact, 0, 64).samples)
+    _, off = closed_form(name, f, df, domain, relative_error=1e-6)
+    assert not any(s.fd.ok for s in check.check_case(case, off, 0, 64).samples)
+
+
+def test_directional_check_at_scale():
+    """Above FD_FULL_MAX_ELEMENTS the check projects on random +-h directions: it still passes
+    the exact gradient and rejects one wrong by 1e-6, at a handful of forward evaluations."""
+    name, f, df, domain = KNOWN[-1]
+    case, exact = closed_form("bump_at_scale", f, df, domain, size=20_000)
+    assert case.fd_mode == "directional"
+    assert all(s.fd.ok for s in check.check_case(case, exact, 0, 20).samples)
+    _, off = closed_form("bump_at_scale", f, df, domain, size=20_000, relative_error=1e-6)
+    assert not any(s.fd.ok for s in check.check_case(case, off, 0, 20).samples)
+
+
+def test_a_wrong_entry_in_a_large_gradient_is_seen_by_the_directional_check():
+    name, f, df, domain = KNOWN[-1]
+    case, _ = closed_form("bump_one_entry", f, df, domain, size=20_000)
+
+    def backward(dout, x):
+        g = dout * df(x)
+        g[1234] += 1.0                                   # one entry of 20,000 off by 1
+        return g
+    impl = Implementation("one entry off", {"fn_forward": lambda x: (np.asarray(f(x)), x),
+                                            "fn_backward": backward})
+    result = check.check_case(case, impl, 0, 20)
+    assert not any(s.fd.ok for s in result.samples)
+    assert "along 3 random directions (20000 elements)" in result.samples[0].fd.message
+    assert "dx vs jax.vjp: 1 of 20000 entries off; worst at [1234]" in result.samples[0].jax.message
+
+
+def test_directional_cost_is_a_fixed_number_of_forward_evaluations():
+    """Per sample: 3 step sizes x 2 signs x FD_DIRECTIONS directions, plus the base point."""
+    name, f, df, domain = KNOWN[-1]
+    calls = []
+
+    def counting(x):
+        calls.append(1)                                  # traced once per evaluation site
+        return f(x)
+    case = Case(name="counted", op="fn", source="closed form",
+                args=(Arg("x", (20_000,), domain),), reference=counting)
+    oracles._one_fd(case, (jnp.ones(20_000),), (), (jnp.ones(20_000),),
+                    jnp.ones((3, 20_000), dtype=jnp.int8))
+    # vmap over directions traces each of the 6 shifted evaluations once, plus the base point
+    assert len(calls) == 3 * 2 + 1
