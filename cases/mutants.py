@@ -13,6 +13,7 @@ import textwrap
 
 from .impl import Implementation, handwritten
 from .group_a import MUTANTS_A
+from .group_d import MUTANTS_D
 from .spec import CaseError, Mutant
 
 
@@ -28,7 +29,9 @@ def mutate(m: Mutant, base: Implementation | None = None) -> Implementation:
                         f"{m.function}, not once; update the mutant to the current source")
     namespace = dict(vars(sys.modules[original.__module__]))
     exec(compile(source.replace(m.old, m.new), f"<mutant {m.id}>", "exec"), namespace)
-    return base.with_replacement(m.function, namespace[m.function], f"mutant {m.id}",
+    # The def keeps the original's own name: an alias (`fused_backward = backward_fused`) is
+    # replaced by the mutant of the function it names.
+    return base.with_replacement(m.function, namespace[original.__name__], f"mutant {m.id}",
                                  f" --mutant '{m.id}'")
 
 
@@ -39,4 +42,4 @@ def find(mutant_id: str) -> Mutant:
     raise CaseError(f"no mutant {mutant_id!r}; list them with: gradref mutants")
 
 
-MUTANTS: tuple[Mutant, ...] = MUTANTS_A
+MUTANTS: tuple[Mutant, ...] = MUTANTS_A + MUTANTS_D

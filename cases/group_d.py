@@ -1,0 +1,533 @@
+"""Group D: the classics beyond CS231n (micrograd, makemore, Karpathy's blog, the DL book, the
+Matrix Cookbook, log-sum-exp and softmax, regression losses).
+
+Each reference is the math of the source in jax.numpy, written without looking at handwritten/.
+Golden values are the catalogue's (float64, upstream gradient 1). Where a source's golden point
+has other shapes than the random case, a small case of the golden's shapes carries it
+(sigmoid_bce_1, logsumexp_123, xor_net_book).
+"""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .spec import (Arg, Case, Drawn, Golden, Integers, Magnitude, Mutant, Normal, Static,
+                   Uniform)
+
+SCALAR = ()
+
+RELU = "ReLU'(0) = 0 (jax.nn.relu's convention too). Samples keep every pre-activation clear of 0."
+
+
+def _margin(U, A, B, extra=0.0):
+    """How far (max-norm change of A and B) U = A B (+ c) is from a zero entry, to first order:
+    moving A and B by h moves U[i, j] by up to h (sum_k |A[i, k]| + sum_k |B[k, j]| + extra)."""
+    reach = np.abs(A).sum(1)[:, None] + np.abs(B).sum(0)[None, :] + extra
+    return float(np.min(np.abs(U) / reach))
+
+
+def _bits(rng, shape):
+    return rng.integers(0, 2, size=shape).astype(np.float64)
+
+
+BITS = Drawn(_bits, "{0., 1.}")
+
+
+def _well_conditioned(rng, shape):
+    """3 I + 0.3 N(0, 1): eigenvalues near 3, so det > 0 and X^-1 is tame (redraw otherwise)."""
+    while True:
+        X = 3.0 * np.eye(shape[0]) + 0.3 * rng.standard_normal(shape)
+        if np.linalg.det(X) > 0 and np.linalg.cond(X) < 10:
+            return X
+
+
+WELL_CONDITIONED = Drawn(_well_conditioned, "3 I + 0.3 N(0, 1), det > 0, cond < 10")
+
+
+def _shifted_normal(rng, shape):
+    return 1.0 + 2.0 * rng.standard_normal(shape)
+
+
+# --- references ---------------------------------------------------------------------------------
+
+def _micrograd_readme(a, b):
+    c = a + b
+    d = a * b + b**3
+    c = c + (c + 1)
+    c = c + (1 + c + (-a))
+    d = d + (d * 2 + jax.nn.relu(b + a))
+    d = d + (3 * d + jax.nn.relu(b - a))
+    e = c - d
+    f = e**2
+    return f / 2.0 + 10.0 / f
+
+
+def _readme_distance(a, b):
+    """The kinks of relu(b + a), relu(b - a) (each moves by 2h), and the pole of 10/f at
+    f = e^2 = 0, e = 3a + 4b + 3 - 12 (ab + b^3) - 4 relu(b + a) - relu(b - a). A pole is no kink,
+    but finite differences need it far away (their Taylor series in h/|e| must converge fast):
+    its distance |e| / (|de/da| + |de/db|) counts 5 times shorter."""
+    up, down = float(b + a > 0), float(b - a > 0)
+    e = 3 * a + 4 * b + 3 - 12 * (a * b + b**3) - 4 * max(b + a, 0) - max(b - a, 0)
+    slope = abs(3 - 12 * b - 4 * up + down) + abs(4 - 12 * a - 36 * b**2 - 4 * up - down)
+    return min(abs(b + a) / 2, abs(b - a) / 2, abs(e) / slope / 5)
+
+
+def _micrograd_sanity(x):
+    z = 2 * x + 2 + x
+    q = jax.nn.relu(z) + z * x
+    h = jax.nn.relu(z * z)
+    return h + q + q * x
+
+
+def _makemore_batchnorm(h, gain, bias):
+    return gain * (h - h.mean(0)) / jnp.sqrt(jnp.var(h, axis=0, ddof=1) + 1e-5) + bias
+
+
+def _xor_net(X, W, c, w, b):
+    return jax.nn.relu(X @ W + c) @ w + b
+
+
+def _mlp_cross_entropy(X, W1, W2, y, lam):
+    logp = jax.nn.log_softmax(jax.nn.relu(X @ W1) @ W2, axis=-1)
+    nll = -jnp.mean(jnp.take_along_axis(logp, y[:, None], axis=1))
+    return nll + lam * (jnp.sum(W1**2) + jnp.sum(W2**2))
+
+
+def _sigmoid_bce(z, y):
+    return -(y * jax.nn.log_sigmoid(z) + (1 - y) * jax.nn.log_sigmoid(-z))
+
+
+def _logsumexp(x):
+    return jax.scipy.special.logsumexp(x, axis=-1)
+
+
+def _logistic_regression(w, X, y, lam):
+    s = X @ w
+    return jnp.mean(_sigmoid_bce(s, y)) + 0.5 * lam * jnp.sum(w**2)
+
+
+def _huber(x, y, delta):
+    a = jnp.abs(x - y)
+    m = jnp.minimum(a, delta)
+    return jnp.sum(0.5 * m**2 + delta * (a - m))
+
+
+def _cosine_similarity(x, y):
+    return jnp.sum(x * y, -1) / (jnp.linalg.norm(x, axis=-1) * jnp.linalg.norm(y, axis=-1))
+
+
+# --- golden inputs --------------------------------------------------------------------------------
+
+# |n| <= 4.1: past it tanh' = 1 - tanh^2 (JAX's derivative too) loses e^(2|n|)/4 ulps to
+# cancellation, more than the bound allows (soak: N(0, 1) inputs gave n near 6, errors 4e-11).
+TANH_NEURON_ARGS = tuple(Arg(n, SCALAR, Uniform(-1.2, 1.2)) for n in ("x1", "x2", "w1", "w2", "b"))
+
+TANH_NEURON_GOLDEN = Golden(
+    {"x1": 2.0, "x2": 0.0, "w1": -3.0, "w2": 1.0, "b": 6.8813735870195432},
+    {"out": 0.70710678118654746, "dx1": -1.5, "dw1": 1.0, "dx2": 0.5, "dw2": 0.0, "db": 0.5},
+    "the lecture's neuron: o = 1/sqrt(2), dn = 1 - o^2 = 0.5")
+
+XOR_BOOK = {"X": [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]],
+            "W": [[1.0, 1.0], [1.0, 1.0]], "c": [0.0, -1.0], "w": [1.0, -2.0], "b": 0.0}
+
+MAKEMORE_BN_ARGS = (Arg("hprebn", (8, 5), Drawn(_shifted_normal, "1 + N(0, 2^2)")),
+                    Arg("bngain", (1, 5), Normal(1.0)), Arg("bnbias", (1, 5), Normal(1.0)))
+
+GROUP_D = (
+    # D1-D4 micrograd: scalar Values, as micrograd computes them.
+    Case(
+        name="micrograd_expr", op="micrograd_expr", source="D1 micrograd lecture: L = (ab + c) f",
+        args=(Arg("a", SCALAR, Normal(2.0)), Arg("b", SCALAR, Normal(2.0)),
+              Arg("c", SCALAR, Normal(2.0)), Arg("f", SCALAR, Normal(2.0))),
+        reference=lambda a, b, c, f: (a * b + c) * f,
+        goldens=(Golden({"a": 2.0, "b": -3.0, "c": 10.0, "f": -2.0},
+                        {"out": -8.0, "da": 6.0, "db": -4.0, "dc": -2.0, "df": 4.0},
+                        "the lecture's graph: L = -8", exact=True),),
+    ),
+    Case(
+        name="tanh_neuron", op="tanh_neuron",
+        source="D2 micrograd lecture: o = tanh(x1 w1 + x2 w2 + b)",
+        args=TANH_NEURON_ARGS,
+        reference=lambda x1, x2, w1, w2, b: jnp.tanh(x1 * w1 + x2 * w2 + b),
+        goldens=(TANH_NEURON_GOLDEN,),
+        notes="1 - o^2 gives dn = 0.49999999999999978 where JAX gives 0.50000000000000011: "
+              "both within the golden tolerance",
+    ),
+    Case(
+        name="tanh_neuron_exp", op="tanh_neuron_exp",
+        source="D2 micrograd lecture: the same neuron with tanh built from exp",
+        args=TANH_NEURON_ARGS,
+        reference=lambda x1, x2, w1, w2, b: jnp.tanh(x1 * w1 + x2 * w2 + b),
+        goldens=(TANH_NEURON_GOLDEN,),
+        notes="built stably as s (1 - e) / (1 + e), e = exp(-2|n|), s = sign n",
+    ),
+    Case(
+        name="micrograd_readme", op="micrograd_readme", source="D3 micrograd README example",
+        args=(Arg("a", SCALAR, Normal(2.0)), Arg("b", SCALAR, Normal(2.0))),
+        reference=_micrograd_readme,
+        kink=RELU.replace("every pre-activation", "b + a and b - a") + " f = (c - d)^2, the "
+        "pole of 10/f, is kept 5 times farther from 0.",
+        kink_distance=_readme_distance,
+        goldens=(Golden({"a": -4.0, "b": 2.0},
+                        {"out": 24.704081632653061, "da": 138.83381924198252,
+                         "db": 645.57725947521863}, "the README's printed g, a.grad, b.grad"),),
+    ),
+    Case(
+        name="micrograd_sanity", op="micrograd_sanity",
+        source="D4 micrograd test_sanity_check: z = 3x + 2, y = relu(z^2) + q + qx",
+        args=(Arg("x", SCALAR, Normal(2.0)),),
+        reference=_micrograd_sanity,
+        kink=RELU.replace("every pre-activation", "z = 3x + 2"),
+        kink_distance=lambda x: abs(3 * x + 2) / 3,
+        goldens=(Golden({"x": -4.0}, {"out": -20.0, "dx": 46.0},
+                        "the test's x = -4: y = -20, dy/dx = 46", exact=True),),
+    ),
+    # D5 makemore part 4: BatchNorm with Bessel's variance, atom by atom and fused.
+    Case(
+        name="makemore_batchnorm", op="makemore_batchnorm",
+        source="D5 makemore part 4: BatchNorm backward atom by atom (Bessel 1/(n-1) variance)",
+        args=MAKEMORE_BN_ARGS,
+        reference=_makemore_batchnorm,
+        notes="eps = 1e-5 (the forward's default); n = 8 >= 3 keeps the normalisation tame",
+    ),
+    Case(
+        name="makemore_batchnorm_fused", op="makemore_batchnorm_fused",
+        source="D5 makemore part 4: the fused BatchNorm backward, one line for dhprebn",
+        args=MAKEMORE_BN_ARGS,
+        reference=_makemore_batchnorm,
+        notes="the pair makemore_batchnorm_fused_* aliases the forward and "
+              "makemore_batchnorm_backward_fused",
+    ),
+    # D6 "Yes you should understand backprop".
+    Case(
+        name="sigmoid_layer", op="sigmoid_layer",
+        source="D6 Karpathy, Yes you should understand backprop: z = sigma(W x)",
+        args=(Arg("W", (4, 3), Normal(1.0)), Arg("x", (3,), Normal(1.0))),
+        reference=lambda W, x: jax.nn.sigmoid(W @ x),
+    ),
+    Case(
+        name="relu_layer", op="relu_layer",
+        source="D6 Karpathy, Yes you should understand backprop: z = max(0, W x)",
+        args=(Arg("W", (4, 3), Normal(1.0)), Arg("x", (3,), Normal(1.0))),
+        reference=lambda W, x: jax.nn.relu(W @ x),
+        kink=RELU,
+        kink_distance=lambda W, x: _margin(W @ x[:, None], W, x[:, None]),
+        goldens=(Golden({"W": [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [1.0, 1.0, 1.0]],
+                         "x": [1.0, 0.0, -1.0]},
+                        {"out": [1.0, 0.0, 0.0, 0.0], "dW": [[1.0, 0.0, -1.0], [0.0, 0.0, 0.0],
+                                                           [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]],
+                         "dx": [1.0, 0.0, 0.0]},
+                        "W x = [1, 0, -1, 0]: the two units at 0 get no gradient (ReLU'(0) = 0)",
+                        exact=True, at_kink=True),),
+    ),
+    # D7 DL book 6.1: XOR.
+    Case(
+        name="xor_net", op="xor_net", source="D7 DL book 6.1: f(x) = w^T max(0, W^T x + c) + b",
+        args=(Arg("X", (6, 2), Normal(1.0)), Arg("W", (2, 3), Normal(1.0)),
+              Arg("c", (3,), Normal(1.0)), Arg("w", (3,), Normal(1.0)),
+              Arg("b", SCALAR, Normal(1.0))),
+        reference=_xor_net,
+        kink=RELU,
+        kink_distance=lambda X, W, c, w, b: _margin(X @ W + c, X, W, extra=1.0),
+    ),
+    Case(
+        name="xor_net_book", op="xor_net",
+        source="D7 DL book 6.1 at the book's shapes: 4 points, 2 hidden units",
+        args=(Arg("X", (4, 2), Normal(1.0)), Arg("W", (2, 2), Normal(1.0)),
+              Arg("c", (2,), Normal(1.0)), Arg("w", (2,), Normal(1.0)),
+              Arg("b", SCALAR, Normal(1.0))),
+        reference=_xor_net,
+        kink=RELU,
+        kink_distance=lambda X, W, c, w, b: _margin(X @ W + c, X, W, extra=1.0),
+        goldens=(Golden(XOR_BOOK,
+                        {"out": [0.0, 1.0, 1.0, 0.0], "dX": [[0, 0], [1, 1], [1, 1], [-1, -1]],
+                         "dW": [[2, -2], [2, -2]], "dc": [3, -2], "dw": [4, 1], "db": 4.0},
+                        "the book's solution solves XOR; U = X W + c = [[0, -1], [1, 0], [1, 0], "
+                        "[2, 1]] has three entries ON the kink: ReLU'(0) = 0 gives them no gradient",
+                        exact=True, at_kink=True),),
+    ),
+    # D8 DL book 6.5.7.
+    Case(
+        name="mlp_cross_entropy", op="mlp_cross_entropy",
+        source="D8 DL book 6.5.7: ReLU MLP, cross-entropy, weight decay lam (||W1||^2 + ||W2||^2)",
+        args=(Arg("X", (5, 4), Normal(1.0)), Arg("W1", (4, 6), Normal(1.0)),
+              Arg("W2", (6, 3), Normal(0.5)), Arg("y", (5,), Integers(0, 3), diff=False),
+              Static("lam", 0.1)),
+        reference=_mlp_cross_entropy,
+        kink=RELU.replace("every pre-activation", "U1 = X W1"),
+        kink_distance=lambda X, W1, W2, y: _margin(X @ W1, X, W1),
+        notes="weight decay lam ||W||^2 (gradient 2 lam W, the book's convention); mean over N",
+    ),
+    # D9 DL book 6.2.2.
+    Case(
+        name="sigmoid_bce", op="sigmoid_bce",
+        source="D9 DL book 6.2.2: sigmoid + binary cross-entropy as softplus((1 - 2y) z)",
+        args=(Arg("z", (6,), Normal(3.0)), Arg("y", (6,), BITS, diff=False)),
+        reference=_sigmoid_bce,
+        notes="elementwise, no reduction",
+    ),
+    Case(
+        name="sigmoid_bce_1", op="sigmoid_bce",
+        source="D9 DL book 6.2.2 at the catalogue's scalar point",
+        args=(Arg("z", SCALAR, Normal(3.0)), Arg("y", SCALAR, BITS, diff=False)),
+        reference=_sigmoid_bce,
+        goldens=(Golden({"z": 1.0, "y": 1.0},
+                        {"out": 0.31326168751822286, "dz": -0.2689414213699951},
+                        "z = 1, y = 1: J = softplus(-1), dJ/dz = sigma(1) - 1"),),
+    ),
+    # D10 log-sum-exp.
+    Case(
+        name="logsumexp", op="logsumexp", source="D10 log-sum-exp over the last axis",
+        args=(Arg("x", (3, 5), Normal(3.0)),),
+        reference=_logsumexp,
+    ),
+    Case(
+        name="logsumexp_123", op="logsumexp",
+        source="D10 log-sum-exp at the catalogue's shape (3,)",
+        args=(Arg("x", (3,), Normal(3.0)),),
+        reference=_logsumexp,
+        goldens=(Golden({"x": [1.0, 2.0, 3.0]},
+                        {"out": 3.4076059644443801,
+                         "dx": [0.090030573170380462, 0.24472847105479761, 0.6652409557748219]},
+                        "x = [1, 2, 3]: the gradient is softmax(x)"),
+                 Golden({"x": [-np.inf, 0.0, 0.0]}, {"out": np.log(2.0), "dx": [0.0, 0.5, 0.5]},
+                        "a -inf entry (a masked logit) gets gradient 0", exact=True)),
+    ),
+    # D11 logistic regression.
+    Case(
+        name="logistic_regression", op="logistic_regression",
+        source="D11 logistic regression with weight decay 0.5 lam ||w||^2",
+        args=(Arg("w", (4,), Normal(1.0)), Arg("X", (7, 4), Normal(1.0), diff=False),
+              Arg("y", (7,), BITS, diff=False), Static("lam", 0.3)),
+        reference=_logistic_regression,
+        notes="decay 0.5 lam ||w||^2 (gradient lam w); mean over N",
+    ),
+    # D12 the Matrix Cookbook. A is never symmetric (Normal), so A -> A^T slips show.
+    Case(
+        name="trace_ax", op="trace_ax", source="D12 Matrix Cookbook: d tr(AX)/dX = A^T",
+        args=(Arg("A", (3, 4), Normal(1.0)), Arg("X", (4, 3), Normal(1.0))),
+        reference=lambda A, X: jnp.trace(A @ X),
+    ),
+    Case(
+        name="trace_xta", op="trace_xta", source="D12 Matrix Cookbook: d tr(X^T A)/dX = A",
+        args=(Arg("X", (3, 4), Normal(1.0)), Arg("A", (3, 4), Normal(1.0))),
+        reference=lambda X, A: jnp.trace(X.T @ A),
+    ),
+    Case(
+        name="quadratic_form", op="quadratic_form",
+        source="D12 Matrix Cookbook: d x^T A x/dx = (A + A^T) x",
+        args=(Arg("x", (4,), Normal(1.0)), Arg("A", (4, 4), Normal(1.0))),
+        reference=lambda x, A: x @ A @ x,
+    ),
+    Case(
+        name="trace_xaxt", op="trace_xaxt",
+        source="D12 Matrix Cookbook: d tr(X A X^T)/dX = X (A + A^T)",
+        args=(Arg("X", (3, 4), Normal(1.0)), Arg("A", (4, 4), Normal(1.0))),
+        reference=lambda X, A: jnp.trace(X @ A @ X.T),
+    ),
+    Case(
+        name="log_det", op="log_det", source="D12 Matrix Cookbook: d log det X/dX = X^-T",
+        args=(Arg("X", (4, 4), WELL_CONDITIONED),),
+        reference=lambda X: jnp.log(jnp.linalg.det(X)),
+    ),
+    Case(
+        name="trace_a_xinv", op="trace_a_xinv",
+        source="D12 Matrix Cookbook: d tr(A X^-1)/dX = -(X^-1 A X^-1)^T",
+        args=(Arg("A", (4, 4), Normal(1.0)), Arg("X", (4, 4), WELL_CONDITIONED)),
+        reference=lambda A, X: jnp.trace(A @ jnp.linalg.inv(X)),
+    ),
+    Case(
+        name="least_squares", op="least_squares",
+        source="D12 Matrix Cookbook: d ||Ax - b||^2/dx = 2 A^T (Ax - b)",
+        args=(Arg("A", (5, 3), Normal(1.0)), Arg("x", (3,), Normal(1.0)),
+              Arg("b", (5,), Normal(1.0))),
+        reference=lambda A, x, b: jnp.sum((A @ x - b) ** 2),
+    ),
+    # D13 softmax: the backward is a Jacobian-vector product.
+    Case(
+        name="softmax_jvp", op="softmax_jvp",
+        source="D13 softmax over the last axis: J^T g = p * (g - <g, p>)",
+        args=(Arg("x", (3, 5), Normal(3.0)),),
+        reference=lambda x: jax.nn.softmax(x, axis=-1),
+    ),
+    # D14 regression losses and normalisations.
+    Case(
+        name="l1_loss", op="l1_loss", source="D14 L1 loss sum |x - y|",
+        args=(Arg("x", (6,), Normal(2.0)), Arg("y", (6,), Normal(2.0), diff=False)),
+        reference=lambda x, y: jnp.sum(jnp.abs(x - y)),
+        kink="sign(0) = 0 at x = y (the subgradient jnp.abs uses). Samples keep |x - y| clear.",
+        kink_distance=lambda x, y: float(np.min(np.abs(x - y))),
+        goldens=(Golden({"x": [0.0, 1.0, -2.0, 3.0, 0.5, -1.0], "y": [0.0, 0.0, 0.0, 3.0, 1.0, -1.0]},
+                        {"out": 3.5, "dx": [0.0, 1.0, -1.0, 0.0, -1.0, 0.0]},
+                        "entries with x = y get sign(0) = 0", exact=True, at_kink=True),),
+    ),
+    Case(
+        name="huber_loss", op="huber_loss", source="D14 Huber loss (delta = 1.5), summed",
+        args=(Arg("x", (8,), Normal(2.0)), Arg("y", (8,), Normal(2.0), diff=False),
+              Static("delta", 1.5)),
+        reference=_huber,
+        notes="C^1: the gradient clip(r, -delta, delta) is continuous; no kink convention needed",
+    ),
+    Case(
+        name="mse_loss", op="mse_loss", source="D14 MSE, the mean over all x.size entries",
+        args=(Arg("x", (2, 3), Normal(2.0)), Arg("y", (2, 3), Normal(2.0), diff=False)),
+        reference=lambda x, y: jnp.mean((x - y) ** 2),
+    ),
+    Case(
+        name="cosine_similarity", op="cosine_similarity",
+        source="D14 cosine similarity over the last axis",
+        args=(Arg("x", (3, 4), Magnitude(0.5, 2.0)), Arg("y", (3, 4), Magnitude(0.5, 2.0))),
+        reference=_cosine_similarity,
+        notes="entries |.| >= 0.5 keep the norms >= 1 (at norm 0 JAX's gradient is nan)",
+    ),
+    Case(
+        name="normalize", op="normalize", source="D14 x / ||x|| over the last axis",
+        args=(Arg("x", (3, 4), Magnitude(0.5, 2.0)),),
+        reference=lambda x: x / jnp.linalg.norm(x, axis=-1, keepdims=True),
+        notes="entries |.| >= 0.5 keep the norm >= 1 (at norm 0 JAX's gradient is nan)",
+    ),
+)
+
+
+def _both(cases, function, old, new, bug):
+    """The same planted bug, once for each case that runs `function`."""
+    return tuple(Mutant(c, function, old, new, bug) for c in cases)
+
+
+# Planted bugs: the default run of each case must reject every one (tests/test_mutants.py).
+MUTANTS_D = (
+    # D1
+    Mutant("micrograd_expr", "micrograd_expr_backward", "dd = f * dL", "dd = dL",
+           "drops the factor f"),
+    Mutant("micrograd_expr", "micrograd_expr_backward", "db = a * de", "db = b * de",
+           "multiply does not swap"),
+    # D2
+    Mutant("tanh_neuron", "tanh_neuron_backward", "dn = (1 - o**2) * do", "dn = (1 - o) * do",
+           "tanh' taken as 1 - o"),
+    Mutant("tanh_neuron", "tanh_neuron_backward", "dx2 = w2 * dx2w2", "dx2 = x2 * dx2w2",
+           "multiply does not swap"),
+    Mutant("tanh_neuron_exp", "tanh_neuron_exp_backward", "de += -1.0 * du", "de = -1.0 * du",
+           "= instead of += at the e fork"),
+    Mutant("tanh_neuron_exp", "tanh_neuron_exp_backward", "dm = (-2 * e) * de",
+           "dm = (-e) * de", "d exp(-2m)/dm without the 2"),
+    # D3
+    Mutant("micrograd_readme", "micrograd_readme_backward", "df += (1 / 2.0) * dg1",
+           "df = (1 / 2.0) * dg1", "= instead of += at the f fork"),
+    Mutant("micrograd_readme", "micrograd_readme_backward", "da += -1.0 * dnega",
+           "da += 1.0 * dnega", "negation passes the gradient unchanged"),
+    # D4
+    Mutant("micrograd_sanity", "micrograd_sanity_backward", "dz = z * dzz", "dz = 2 * z * dzz",
+           "z*z counted three times"),
+    Mutant("micrograd_sanity", "micrograd_sanity_backward", "dq += 1.0 * dhq", "dq = 1.0 * dhq",
+           "= instead of += at the q fork"),
+    # D5
+    Mutant("makemore_batchnorm", "makemore_batchnorm_backward",
+           "dbndiff2 = 1 / (n - 1) * np.ones_like(bndiff) * dbnvar",
+           "dbndiff2 = 1 / n * np.ones_like(bndiff) * dbnvar", "1/n where the forward has Bessel's"),
+    Mutant("makemore_batchnorm", "makemore_batchnorm_backward",
+           "dbndiff += (2 * bndiff) * dbndiff2", "dbndiff = (2 * bndiff) * dbndiff2",
+           "= instead of += at the bndiff fork"),
+    Mutant("makemore_batchnorm_fused", "makemore_batchnorm_fused_backward",
+           "n * dout - dout.sum(0) - n / (n - 1) * bnraw * (dout * bnraw).sum(0))",
+           "n * dout - dout.sum(0) - bnraw * (dout * bnraw).sum(0))",
+           "the fused form without Bessel's n/(n-1)"),
+    Mutant("makemore_batchnorm_fused", "makemore_batchnorm_fused_backward",
+           "dbngain = (bnraw * dout).sum(0, keepdims=True)",
+           "dbngain = (bndiff * dout).sum(0, keepdims=True)", "dbngain uses the unnormalised x"),
+    # D6
+    Mutant("sigmoid_layer", "sigmoid_layer_backward", "ds = (z * (1 - z)) * dout",
+           "ds = (1 - z) * dout", "sigma' taken as 1 - sigma"),
+    Mutant("sigmoid_layer", "sigmoid_layer_backward", "dx = W.T.dot(ds)", "dx = W.T.dot(dout)",
+           "dx skips the sigmoid"),
+    Mutant("relu_layer", "relu_layer_backward", "ds = (s > 0) * dout", "ds = (dout > 0) * dout",
+           "gates on dout instead of the pre-activation"),
+    Mutant("relu_layer", "relu_layer_backward", "dx = W.T.dot(ds)", "dx = W.T.dot(dout)",
+           "dx skips the ReLU"),
+    # D7
+    *_both(("xor_net", "xor_net_book"), "xor_net_backward", "db = np.sum(dout)",
+           "db = np.mean(dout)", "db averages over the rows"),
+    *_both(("xor_net", "xor_net_book"), "xor_net_backward", "dc = dU.sum(0)", "dc = dH.sum(0)",
+           "dc skips the ReLU"),
+    # D8
+    Mutant("mlp_cross_entropy", "mlp_cross_entropy_backward", "dW1 = (2 * lam * W1) * dout",
+           "dW1 = (lam * W1) * dout", "decay gradient lam W1, not 2 lam W1"),
+    Mutant("mlp_cross_entropy", "mlp_cross_entropy_backward", "G *= dJ_mle / N",
+           "G *= dJ_mle", "forgets the mean over N"),
+    # D9
+    *_both(("sigmoid_bce", "sigmoid_bce_1"), "sigmoid_bce_backward",
+           "da = _sigmoid(a) * dout", "da = _sigmoid(-a) * dout", "softplus' taken as sigma(-a)"),
+    *_both(("sigmoid_bce", "sigmoid_bce_1"), "sigmoid_bce_backward",
+           "dz = (1 - 2 * y) * da", "dz = da", "drops the label's sign 1 - 2y"),
+    # D10
+    *_both(("logsumexp", "logsumexp_123"), "logsumexp_backward",
+           "ds = (1 / s) * dout[..., None]", "ds = 1.0 * dout[..., None]",
+           "d log s/ds taken as 1"),
+    *_both(("logsumexp", "logsumexp_123"), "logsumexp_backward", "dx = e * de",
+           "dx = (e / s) * de", "divides by s twice"),
+    # D11
+    Mutant("logistic_regression", "logistic_regression_backward", "dw = (lam * w) * dout",
+           "dw = (2 * lam * w) * dout", "decay gradient 2 lam w for 0.5 lam ||w||^2"),
+    Mutant("logistic_regression", "logistic_regression_backward",
+           "ds = (_sigmoid(s) - y) * dnll", "ds = (y - _sigmoid(s)) * dnll",
+           "residual with the wrong sign"),
+    # D12
+    Mutant("trace_ax", "trace_ax_backward", "dX = A.T * dout", "dX = A * dout",
+           "layout: A where A^T belongs (shape (3, 4) for X (4, 3))"),
+    Mutant("trace_ax", "trace_ax_backward", "dA = X.T * dout", "dA = X.T", "dA ignores dout"),
+    Mutant("trace_xta", "trace_xta_backward", "dX = A * dout", "dX = A.T * dout",
+           "layout: A^T where A belongs"),
+    Mutant("trace_xta", "trace_xta_backward", "dA = X * dout", "dA = X", "dA ignores dout"),
+    Mutant("quadratic_form", "quadratic_form_backward", "dx += A.T.dot(dAx)", "dx += A.dot(dAx)",
+           "2 A x: A taken as symmetric"),
+    Mutant("quadratic_form", "quadratic_form_backward", "dA = np.outer(dAx, x)",
+           "dA = np.outer(x, x)", "dA ignores dout"),
+    Mutant("trace_xaxt", "trace_xaxt_backward", "dX += dXA.dot(A.T)", "dX += dXA.dot(A)",
+           "2 X A: A taken as symmetric"),
+    Mutant("trace_xaxt", "trace_xaxt_backward", "dA = X.T.dot(dXA)", "dA = X.T.dot(X)",
+           "dA ignores dout"),
+    Mutant("log_det", "log_det_backward", "dX = np.linalg.inv(X).T * dout",
+           "dX = np.linalg.inv(X) * dout", "X^-1 where X^-T belongs"),
+    Mutant("log_det", "log_det_backward", "dX = np.linalg.inv(X).T * dout",
+           "dX = np.linalg.inv(X).T", "ignores dout"),
+    Mutant("trace_a_xinv", "trace_a_xinv_backward", "dX = -Xinv.T.dot(dXinv).dot(Xinv.T)",
+           "dX = Xinv.T.dot(dXinv).dot(Xinv.T)", "d X^-1 without the minus"),
+    Mutant("trace_a_xinv", "trace_a_xinv_backward", "dXinv = A.T * dout", "dXinv = A * dout",
+           "A where A^T belongs"),
+    Mutant("least_squares", "least_squares_backward", "dr = 2 * r * dout", "dr = r * dout",
+           "d ||r||^2 taken as r"),
+    Mutant("least_squares", "least_squares_backward", "db = -dr", "db = dr",
+           "db with the wrong sign"),
+    # D13
+    Mutant("softmax_jvp", "softmax_jvp_backward", "dx = p * (dout - gp)",
+           "dx = p * (1 - p) * dout", "only the Jacobian's diagonal"),
+    Mutant("softmax_jvp", "softmax_jvp_backward",
+           "gp = np.sum(dout * p, axis=-1, keepdims=True)", "gp = np.sum(dout * p)",
+           "<g, p> summed over every row"),
+    # D14
+    Mutant("l1_loss", "l1_loss_backward", "dr = np.sign(r) * dout", "dr = r * dout",
+           "d|r| taken as r"),
+    Mutant("l1_loss", "l1_loss_backward", "dr = np.sign(r) * dout",
+           "dr = np.sign(r) / r.size * dout", "mean where the loss sums"),
+    Mutant("huber_loss", "huber_loss_backward", "dr = np.clip(r, -delta, delta) * dout",
+           "dr = np.clip(r, -1, 1) * dout", "clips at 1, not delta"),
+    Mutant("huber_loss", "huber_loss_backward", "dr = np.clip(r, -delta, delta) * dout",
+           "dr = np.sign(r) * delta * dout", "the linear branch everywhere"),
+    Mutant("mse_loss", "mse_loss_backward", "dr = (2 * r / r.size) * dout",
+           "dr = (r / r.size) * dout", "drops the 2"),
+    Mutant("mse_loss", "mse_loss_backward", "dr = (2 * r / r.size) * dout",
+           "dr = (2 * r / r.shape[0]) * dout", "mean over the rows only"),
+    Mutant("cosine_similarity", "cosine_similarity_backward",
+           "dx = (dxh - xh * np.sum(xh * dxh, axis=-1, keepdims=True)) / nx", "dx = dxh / nx",
+           "dx without the projection"),
+    Mutant("cosine_similarity", "cosine_similarity_backward",
+           "dy = (dyh - yh * np.sum(yh * dyh, axis=-1, keepdims=True)) / ny",
+           "dy = (dyh - yh * np.sum(yh * dyh, axis=-1, keepdims=True)) / nx",
+           "dy divided by ||x||"),
+    Mutant("normalize", "normalize_backward",
+           "dx = (dout - xh * np.sum(xh * dout, axis=-1, keepdims=True)) / nx", "dx = dout / nx",
+           "without the projection"),
+    Mutant("normalize", "normalize_backward",
+           "dx = (dout - xh * np.sum(xh * dout, axis=-1, keepdims=True)) / nx",
+           "dx = (dout - xh * np.sum(xh * dout)) / nx", "<x_hat, g> summed over every row"),
+)
