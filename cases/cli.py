@@ -31,9 +31,23 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     r.add_argument("--no-mutants", action="store_true",
                    help="skip the mutation score (run by default for the handwritten reference)")
-    sub.add_parser("cases", help="list the catalogue")
+    c = sub.add_parser("cases", help="list the catalogue")
+    c.add_argument("--markdown", action="store_true", help="as the README's case table")
     sub.add_parser("mutants", help="list the planted bugs the suite must catch")
     return p
+
+
+def markdown_table() -> str:
+    """The README's case table: one row per case, generated from the records."""
+    rows = ["| case | source | call | gradients | finite differences | conventions |",
+            "|---|---|---|---|---|---|"]
+    for c in CASES:
+        call = (f"`{c.op}_forward({', '.join(a.name for a in c.args)})`" if c.style == "pair"
+                else f"`{c.op}({', '.join(a.name for a in c.args)})`")
+        kink = ("; ".join(t for t in (c.kink, c.notes) if t) or "-").replace("|", "\\|")
+        rows.append(f"| {c.name} | {c.source.replace('|', '/')} | {call} | "
+                    f"{', '.join(c.grad_names)} | {c.fd_mode} | {kink} |")
+    return "\n".join(rows)
 
 
 def _implementation(args):
@@ -46,8 +60,8 @@ def main(argv=None) -> int:
     args = parser().parse_args(argv)
     try:
         if args.command == "cases":
-            for c in CASES:
-                print(f"{c.name:24} {c.source}")
+            print(markdown_table() if args.markdown else
+                  "\n".join(f"{c.name:26} {c.source}" for c in CASES))
             return 0
         if args.command == "mutants":
             for m in mutants.MUTANTS:
