@@ -1,9 +1,10 @@
 """The registry: every case, in catalogue order, validated at import."""
 
 from .group_a import GROUP_A
+from .group_c_layers import GROUP_C_LAYERS
 from .spec import Case, CaseError
 
-CASES: tuple[Case, ...] = GROUP_A
+CASES: tuple[Case, ...] = GROUP_A + GROUP_C_LAYERS
 
 _BY_NAME = {}
 for _case in CASES:

@@ -13,6 +13,7 @@ import textwrap
 
 from .impl import Implementation, handwritten
 from .group_a import MUTANTS_A
+from .group_c_layers import MUTANTS_C_LAYERS
 from .spec import CaseError, Mutant
 
 
@@ -39,4 +40,4 @@ def find(mutant_id: str) -> Mutant:
     raise CaseError(f"no mutant {mutant_id!r}; list them with: gradref mutants")
 
 
-MUTANTS: tuple[Mutant, ...] = MUTANTS_A
+MUTANTS: tuple[Mutant, ...] = MUTANTS_A + MUTANTS_C_LAYERS
