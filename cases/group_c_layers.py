@@ -146,10 +146,11 @@ DROPOUT_TRAIN = {"mode": "train", "p": 0.6, "seed": 231}
 DROPOUT_TEST = {"mode": "test", "p": 0.6, "seed": 231}
 
 # B8 (linear-classify figure): s = W x + b for one image x; its SVM and softmax losses at y = 2.
+# Goldens hold lists, not arrays: records are compared with == (conftest's goldens.index).
 B8_W = np.array([[0.01, -0.05, 0.1, 0.05], [0.7, 0.2, 0.05, 0.16], [0.0, -0.45, -0.2, 0.03]])
 B8_X = np.array([[-15.0, 22.0, -44.0, 56.0]])
 B8_B = np.array([0.0, 0.2, -0.3])
-B8_SCORES = [[-2.85, 0.86, 0.28]]
+B8_SCORES = (B8_X.dot(B8_W.T) + B8_B).tolist()   # [[-2.85, 0.86, 0.28]] in floating point
 B8_DS = [[0.015449315676073572, 0.63116335360470921, -0.64661266928078265]]
 B5_P = np.array([[0.2, 0.3, 0.5]])
 
@@ -197,9 +198,9 @@ GROUP_C_LAYERS = (
         args=(Arg("x", (1, 4), Normal(20.0)), Arg("w", (4, 3), Normal(0.2)),
               Arg("b", (3,), Normal(0.2))),
         reference=affine,
-        goldens=(Golden({"x": B8_X, "w": B8_W.T, "b": B8_B},
+        goldens=(Golden({"x": B8_X.tolist(), "w": B8_W.T.tolist(), "b": B8_B.tolist()},
                         {"out": B8_SCORES, "db": [1.0, 1.0, 1.0],
-                         "dx": [B8_W.sum(axis=0)], "dw": np.repeat(B8_X.T, 3, axis=1)},
+                         "dx": [B8_W.sum(axis=0).tolist()], "dw": np.repeat(B8_X.T, 3, axis=1).tolist()},
                         "the figure's cat scores -2.85, 0.86, 0.28"),),
         notes="the CS231n layer holds W transposed: w = W^T (D, C)",
     ),
@@ -226,7 +227,8 @@ GROUP_C_LAYERS = (
         source="B5 case-study and B8 linear-classify: softmax loss of one example",
         args=(Arg("x", (1, 3), Normal(2.0)), Arg("y", (1,), Integers(0, 3), diff=False)),
         reference=softmax_loss, style="loss", outputs=("loss",),
-        goldens=(Golden({"x": np.log(B5_P), "y": [1]}, {"loss": -np.log(0.3), "dx": [[0.2, -0.7, 0.5]]},
+        goldens=(Golden({"x": np.log(B5_P).tolist(), "y": [1]},
+                        {"loss": float(-np.log(0.3)), "dx": [[0.2, -0.7, 0.5]]},
                         "B5: dL/df = p - 1(y), p = [0.2, 0.3, 0.5], y = 1"),
                  Golden({"x": B8_SCORES, "y": [2]}, {"loss": 1.0401905694301092, "dx": B8_DS},
                         "B8: the cat scores' softmax loss; dx is the figure's db")),
@@ -243,7 +245,8 @@ GROUP_C_LAYERS = (
         args=(Arg("x", (1, 3), Normal()), Arg("y", (1,), Integers(0, 3), diff=False)),
         reference=svm_loss, style="loss", outputs=("loss",),
         kink=SVM_KINK, kink_distance=svm_kink,
-        goldens=(Golden({"x": B8_SCORES, "y": [2]}, {"loss": 1.5800000000000018, "dx": [[0.0, 1.0, -1.0]]},
+        goldens=(Golden({"x": B8_SCORES, "y": [2]},
+                        {"loss": 1.5800000000000018, "dx": [[0.0, 1.0, -1.0]]},
                         "B8: the cat scores' hinge loss 1.58"),
                  Golden({"x": [[0.0, 1.0, 2.0]], "y": [2]}, {"loss": 0.0, "dx": [[0.0, 0.0, 0.0]]},
                         "margin of class 1 exactly 0: slope 0", at_kink=True)),
@@ -379,7 +382,8 @@ MUTANTS_C_LAYERS = (
     # C12 conv
     Mutant("conv_pad0", "conv_backward_naive", "dx = dx_pad[:, :, pad:pad + H, pad:pad + W]",
            "dx = dx_pad[:, :, pad:-pad, pad:-pad]", "un-pads with -pad, empty at pad 0"),
-    Mutant("conv", "conv_backward_naive", "dx_pad[n, :, hs:hs + HH, ws:ws + WW] += w[f] * dout[n, f, i, j]",
+    Mutant("conv", "conv_backward_naive",
+           "dx_pad[n, :, hs:hs + HH, ws:ws + WW] += w[f] * dout[n, f, i, j]",
            "dx_pad[n, :, hs:hs + HH, ws:ws + WW] = w[f] * dout[n, f, i, j]",
            "= instead of += where windows overlap"),
     *_both(("conv", "conv_pad0"), "conv_backward_naive", "dw[f] += window * dout[n, f, i, j]",
