@@ -50,9 +50,9 @@ def pytest_generate_tests(metafunc):
         params = [(c, i) for c in config.gradref_cases for i in range(n)]
         metafunc.parametrize("case_sample", params, ids=[f"{c.name}-s{i}" for c, i in params])
     if "golden" in metafunc.fixturenames:
-        params = [(c, g) for c in config.gradref_cases for g in c.goldens]
-        metafunc.parametrize("golden", params,
-                             ids=[f"{c.name}-g{c.goldens.index(g)}" for c, g in params])
+        params = [(c, k) for c in config.gradref_cases for k in range(len(c.goldens))]
+        metafunc.parametrize("golden", [(c, c.goldens[k]) for c, k in params],
+                             ids=[f"{c.name}-g{k}" for c, k in params])
 
 
 @pytest.fixture(scope="session")

@@ -1,10 +1,11 @@
 """The registry: every case, in catalogue order, validated at import."""
 
 from .group_a import GROUP_A
+from .group_c_layers import GROUP_C_LAYERS
 from .group_d import GROUP_D
 from .spec import Case, CaseError
 
-CASES: tuple[Case, ...] = GROUP_A + GROUP_D
+CASES: tuple[Case, ...] = GROUP_A + GROUP_C_LAYERS + GROUP_D
 
 _BY_NAME = {}
 for _case in CASES:

@@ -192,12 +192,12 @@ GROUP_D = (
         notes="eps = 1e-5 (the forward's default); n = 8 >= 3 keeps the normalisation tame",
     ),
     Case(
-        name="makemore_batchnorm_fused", op="makemore_batchnorm_fused",
+        name="makemore_batchnorm_fused", op="makemore_batchnorm",
+        backward="makemore_batchnorm_backward_fused",
         source="D5 makemore part 4: the fused BatchNorm backward, one line for dhprebn",
         args=MAKEMORE_BN_ARGS,
         reference=_makemore_batchnorm,
-        notes="the pair makemore_batchnorm_fused_* aliases the forward and "
-              "makemore_batchnorm_backward_fused",
+        notes="the same forward as makemore_batchnorm, checked with the fused backward",
     ),
     # D6 "Yes you should understand backprop".
     Case(
@@ -428,11 +428,11 @@ MUTANTS_D = (
     Mutant("makemore_batchnorm", "makemore_batchnorm_backward",
            "dbndiff += (2 * bndiff) * dbndiff2", "dbndiff = (2 * bndiff) * dbndiff2",
            "= instead of += at the bndiff fork"),
-    Mutant("makemore_batchnorm_fused", "makemore_batchnorm_fused_backward",
+    Mutant("makemore_batchnorm_fused", "makemore_batchnorm_backward_fused",
            "n * dout - dout.sum(0) - n / (n - 1) * bnraw * (dout * bnraw).sum(0))",
            "n * dout - dout.sum(0) - bnraw * (dout * bnraw).sum(0))",
            "the fused form without Bessel's n/(n-1)"),
-    Mutant("makemore_batchnorm_fused", "makemore_batchnorm_fused_backward",
+    Mutant("makemore_batchnorm_fused", "makemore_batchnorm_backward_fused",
            "dbngain = (bnraw * dout).sum(0, keepdims=True)",
            "dbngain = (bndiff * dout).sum(0, keepdims=True)", "dbngain uses the unnormalised x"),
     # D6

@@ -30,7 +30,9 @@ class Implementation:
     selector: str = ""   # the command-line flags that select it again, e.g. " --impl my_layers.py"
 
     def op_names(self, case: Case) -> tuple[str, ...]:
-        return (f"{case.op}_forward", f"{case.op}_backward") if case.style == "pair" else (case.op,)
+        if case.style == "loss":
+            return (case.op,)
+        return (case.forward or f"{case.op}_forward", case.backward or f"{case.op}_backward")
 
     def lookup(self, case: Case) -> tuple[tuple[Callable, ...] | None, str]:
         """(functions, "") when the op is there; (None, why) when it is not implemented.

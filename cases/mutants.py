@@ -13,6 +13,7 @@ import textwrap
 
 from .impl import Implementation, handwritten
 from .group_a import MUTANTS_A
+from .group_c_layers import MUTANTS_C_LAYERS
 from .group_d import MUTANTS_D
 from .spec import CaseError, Mutant
 
@@ -42,4 +43,4 @@ def find(mutant_id: str) -> Mutant:
     raise CaseError(f"no mutant {mutant_id!r}; list them with: gradref mutants")
 
 
-MUTANTS: tuple[Mutant, ...] = MUTANTS_A + MUTANTS_D
+MUTANTS: tuple[Mutant, ...] = MUTANTS_A + MUTANTS_C_LAYERS + MUTANTS_D

@@ -134,6 +134,8 @@ class Case:
 
     name       unique id, used in test ids (`test_matches_jax[staged-s3]`)
     op         the implementation's op: `<op>_forward`/`<op>_backward`, or `<op>` for loss style
+    forward, backward  pair style only: the functions' names where they are not `<op>_forward`
+               and `<op>_backward` (`batchnorm_backward_alt`, `conv_forward_naive`); "" for those
     source     where it comes from (catalogue id and section)
     args       inputs in call order: Arg (arrays) and Static (fixed parameters)
     reference  the math in jax.numpy, same positional arguments; returns the output(s)
@@ -155,6 +157,8 @@ class Case:
     kink_distance: Callable | None = None
     goldens: tuple[Golden, ...] = ()
     fd: str = "auto"
+    forward: str = ""
+    backward: str = ""
     notes: str = field(default="", compare=False)
 
     @property
@@ -206,6 +210,8 @@ class Case:
             bad("no differentiable input")
         if self.style == "loss" and len(self.outputs) != 1:
             bad("a loss-style op has exactly one output, the loss")
+        if (self.forward or self.backward) and self.style != "pair":
+            bad("only a pair-style op has a forward and a backward to name")
         if not callable(self.reference):
             bad("reference is not callable")
         if self.kink and self.kink_distance is None:

@@ -20,7 +20,6 @@ import numpy as np
 __all__ = [
     "makemore_batchnorm_forward", "makemore_batchnorm_backward",
     "makemore_batchnorm_backward_fused",
-    "makemore_batchnorm_fused_forward", "makemore_batchnorm_fused_backward",
     "sigmoid_layer_forward", "sigmoid_layer_backward",
     "relu_layer_forward", "relu_layer_backward",
     "xor_net_forward", "xor_net_backward",
@@ -112,10 +111,6 @@ def makemore_batchnorm_backward_fused(dout, cache):
         n * dout - dout.sum(0) - n / (n - 1) * bnraw * (dout * bnraw).sum(0))
     return dhprebn, dbngain, dbnbias
 
-
-# The fused backward under a pair's names, so that a case (op makemore_batchnorm_fused) checks it.
-makemore_batchnorm_fused_forward = makemore_batchnorm_forward
-makemore_batchnorm_fused_backward = makemore_batchnorm_backward_fused
 
 
 # --- D6: "Yes you should understand backprop": a sigmoid layer and a ReLU layer. ----------------

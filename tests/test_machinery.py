@@ -118,6 +118,17 @@ def test_missing_ops_are_not_implemented_not_failed():
     assert check.check_case(STAGED, only_staged, 0, 2).status == "passed"
 
 
+def test_a_case_can_name_its_forward_and_backward():
+    """batchnorm_forward + batchnorm_backward_alt is checked as the skeleton names it, no adapter."""
+    alt = cases.get("batchnorm_alt")
+    assert cases.handwritten().op_names(alt) == ("batchnorm_forward", "batchnorm_backward_alt")
+    no_alt = impl.Implementation("no_alt", {"batchnorm_forward": hw.batchnorm_forward,
+                                            "batchnorm_backward": hw.batchnorm_backward})
+    assert check.check_case(cases.get("batchnorm"), no_alt, 0, 2).status == "passed"
+    result = check.check_case(alt, no_alt, 0, 2)
+    assert result.not_implemented == "no_alt defines batchnorm_forward but not batchnorm_backward_alt"
+
+
 # --- the failure message is an API -------------------------------------------------------------
 
 def test_failure_message_names_everything_needed_to_act():
@@ -161,6 +172,8 @@ def test_invalid_records_name_the_case():
         case(kink="somewhere").validate()
     with pytest.raises(cases.CaseError, match="case 'bad_case': golden 'g': input 'x' has shape"):
         case(goldens=(Golden({"x": [1.0, 2.0]}, {"out": 1.0}, "g"),)).validate()
+    with pytest.raises(cases.CaseError, match="case 'bad_case': only a pair-style op has a forward"):
+        case(style="loss", outputs=("loss",), backward="staged_backward_alt").validate()
     with pytest.raises(cases.CaseError, match="case 'bad_case': no differentiable input"):
         case(args=(Arg("x", (), Normal(), diff=False),)).validate()
     with pytest.raises(cases.CaseError, match="no case named 'nope'"):
