@@ -1,9 +1,11 @@
 """The registry: every case, in catalogue order, validated at import."""
 
 from .group_a import GROUP_A
+from .group_b import GROUP_B
+from .group_c_rnn import GROUP_C_RNN
 from .spec import Case, CaseError
 
-CASES: tuple[Case, ...] = GROUP_A
+CASES: tuple[Case, ...] = GROUP_A + GROUP_B + GROUP_C_RNN
 
 _BY_NAME = {}
 for _case in CASES:

@@ -13,6 +13,8 @@ import textwrap
 
 from .impl import Implementation, handwritten
 from .group_a import MUTANTS_A
+from .group_b import MUTANTS_B
+from .group_c_rnn import MUTANTS_C_RNN
 from .spec import CaseError, Mutant
 
 
@@ -39,4 +41,4 @@ def find(mutant_id: str) -> Mutant:
     raise CaseError(f"no mutant {mutant_id!r}; list them with: gradref mutants")
 
 
-MUTANTS: tuple[Mutant, ...] = MUTANTS_A
+MUTANTS: tuple[Mutant, ...] = MUTANTS_A + MUTANTS_B + MUTANTS_C_RNN
