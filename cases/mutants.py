@@ -11,10 +11,12 @@ import inspect
 import sys
 import textwrap
 
-from .impl import Implementation, handwritten
 from .group_a import MUTANTS_A
+from .group_b import MUTANTS_B
 from .group_c_layers import MUTANTS_C_LAYERS
+from .group_c_rnn import MUTANTS_C_RNN
 from .group_d import MUTANTS_D
+from .impl import Implementation, handwritten
 from .spec import CaseError, Mutant
 
 
@@ -43,4 +45,5 @@ def find(mutant_id: str) -> Mutant:
     raise CaseError(f"no mutant {mutant_id!r}; list them with: gradref mutants")
 
 
-MUTANTS: tuple[Mutant, ...] = MUTANTS_A + MUTANTS_C_LAYERS + MUTANTS_D
+MUTANTS: tuple[Mutant, ...] = (MUTANTS_A + MUTANTS_B + MUTANTS_C_LAYERS + MUTANTS_C_RNN
+                                + MUTANTS_D)

@@ -1,0 +1,307 @@
+"""Group C, classifiers and recurrent layers: C5-C7 (assignment 1) and C16-C22 (assignment 3).
+
+The ops are called by their skeleton names (svm_loss_naive, rnn_step_forward, ...), so a student's
+linear_svm.py, softmax.py or rnn_layers.py is checked as it is. Each reference is the op's math in
+jax.numpy (jax.nn, lax.scan), written without looking at handwritten/.
+
+Conventions (the assignments'): the classifiers' data loss is a mean over N and the penalty is
+reg * sum(W^2), gradient 2 reg W (the 2024+ fc_net uses 0.5 reg; B6 below does too); SVM delta = 1
+and slope 0 at a margin of exactly 0; ReLU'(0) = 0; temporal_softmax_loss sums over t and divides
+by N (not N T, not sum(mask)). Shapes are chosen so that each planted bug shows: C != D, T >= 2,
+D != H, more words than vocabulary entries (repeated indices), masks with padding.
+"""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+
+from .spec import Arg, Case, Drawn, Golden, Integers, Mutant, Normal, Static
+
+REG = 0.1   # the classifiers' regularization strength in the random cases: 2 reg W is visible
+
+SVM_KINK = ("a margin of exactly 0: the hinge max(0, m) takes slope 1(m > 0) = 0 there "
+            "(the assignment's `if margin > 0`); JAX's maximum would give 0.5")
+RELU_KINK = ("ReLU'(0) = 0: a hidden pre-activation of exactly 0 passes no gradient "
+             "(the assignment's (h > 0)); jnp.maximum would give 0.5")
+
+
+# --- references --------------------------------------------------------------------------------
+
+def _picked(log_p, y):
+    """log_p[n, y[n]] along the last axis, for any leading shape."""
+    return jnp.take_along_axis(log_p, y[..., None], axis=-1)[..., 0]
+
+
+def svm_loss(W, X, y, reg):
+    """(1/N) sum_i sum_{j != y_i} max(0, s_ij - s_iy_i + 1) + reg sum W^2, s = X W."""
+    S = X @ W
+    margins = jnp.maximum(0.0, S - _picked(S, y)[:, None] + 1.0)
+    others = 1.0 - jax.nn.one_hot(y, W.shape[1], dtype=S.dtype)
+    return jnp.sum(margins * others) / X.shape[0] + reg * jnp.sum(W**2)
+
+
+def softmax_loss(W, X, y, reg):
+    """-(1/N) sum_i log softmax(x_i W)_{y_i} + reg sum W^2."""
+    return -jnp.mean(_picked(jax.nn.log_softmax(X @ W, axis=1), y)) + reg * jnp.sum(W**2)
+
+
+def two_layer_net(W1, b1, W2, b2, X, y, reg):
+    """affine - ReLU - affine - softmax loss, penalty reg (sum W1^2 + sum W2^2)."""
+    scores = jax.nn.relu(X @ W1 + b1) @ W2 + b2
+    return (-jnp.mean(_picked(jax.nn.log_softmax(scores, axis=1), y))
+            + reg * (jnp.sum(W1**2) + jnp.sum(W2**2)))
+
+
+def rnn_step(x, prev_h, Wx, Wh, b):
+    return jnp.tanh(x @ Wx + prev_h @ Wh + b)
+
+
+def _over_time(step, carry, x):
+    """Run `step(carry, x_t) -> (carry, h_t)` over x (N, T, D); return h (N, T, H)."""
+    _, hs = lax.scan(step, carry, jnp.swapaxes(x, 0, 1))
+    return jnp.swapaxes(hs, 0, 1)
+
+
+def rnn(x, h0, Wx, Wh, b):
+    def step(h, x_t):
+        h = rnn_step(x_t, h, Wx, Wh, b)
+        return h, h
+    return _over_time(step, h0, x)
+
+
+def lstm_step(x, prev_h, prev_c, Wx, Wh, b):
+    """Gates stacked i, f, o, g in the 4H columns (the assignment's; PyTorch's is i, f, g, o)."""
+    i, f, o, g = jnp.split(x @ Wx + prev_h @ Wh + b, 4, axis=1)
+    next_c = jax.nn.sigmoid(f) * prev_c + jax.nn.sigmoid(i) * jnp.tanh(g)
+    return jax.nn.sigmoid(o) * jnp.tanh(next_c), next_c
+
+
+def lstm(x, h0, Wx, Wh, b):
+    def step(hc, x_t):
+        h, c = lstm_step(x_t, *hc, Wx, Wh, b)
+        return (h, c), h
+    return _over_time(step, (h0, jnp.zeros_like(h0)), x)
+
+
+def temporal_softmax_loss(x, y, mask):
+    """-(1/N) sum_{n,t} mask[n,t] log softmax(x[n,t])_{y[n,t]}."""
+    return -jnp.sum(mask * _picked(jax.nn.log_softmax(x, axis=-1), y)) / x.shape[0]
+
+
+# --- kink distances: how far (max-norm over the differentiable inputs) to the nearest kink -------
+
+def svm_kink(W, X, y):
+    """A margin m_ij = x_i (w_j - w_y) + 1 moves by at most 2 ||x_i||_1 per unit change of W."""
+    rows = np.arange(len(y))
+    S = X @ W
+    m = S - S[rows, y][:, None] + 1.0
+    m[rows, y] = np.inf
+    return float(np.min(np.abs(m) / (2.0 * np.abs(X).sum(axis=1, keepdims=True))))
+
+
+def relu_hidden_kink(W1, b1, W2, b2, X, y):
+    """A hidden pre-activation x_i w_j + b_j moves by at most ||x_i||_1 + 1 per unit change."""
+    h = X @ W1 + b1
+    return float(np.min(np.abs(h) / (np.abs(X).sum(axis=1, keepdims=True) + 1.0)))
+
+
+# --- domains -----------------------------------------------------------------------------------
+
+def padded_mask(rng, shape):
+    """Captions padded with <NULL>: row n is 1 for its first L_n steps, L_n uniform in [1, T)."""
+    N, T = shape
+    lengths = rng.integers(1, T, size=(N, 1))
+    return (np.arange(T)[None, :] < lengths).astype(np.float64)
+
+
+def toy_model():
+    """The 2019 notebook's init_toy_model (np.random.seed(0), std=1e-1) and init_toy_data
+    (np.random.seed(1)): RandomState(seed) draws what np.random.seed(seed) then randn draws."""
+    r = np.random.RandomState(0)
+    W1 = 1e-1 * r.randn(4, 10)
+    W2 = 1e-1 * r.randn(10, 3)
+    X = 10 * np.random.RandomState(1).randn(5, 4)
+    return {"W1": W1, "b1": np.zeros(10), "W2": W2, "b2": np.zeros(3), "X": X,
+            "y": np.array([0, 1, 2, 2, 1])}
+
+
+# --- case builders: the naive and vectorized classifiers share shapes and references -----------
+
+def classifier_case(name, source, reference, **kw):
+    return Case(
+        name=name, op=name, source=source,
+        args=(Arg("W", (5, 3), Normal()), Arg("X", (8, 5), Normal(), diff=False),
+              Arg("y", (8,), Integers(0, 3), diff=False), Static("reg", REG)),
+        reference=reference, style="loss", outputs=("loss",),
+        notes="W (D, C) with C != D; mean over N; penalty reg sum W^2, gradient 2 reg W; "
+              "X and y get no gradient", **kw)
+
+
+def net_case(name, source, shapes, domains, reg, **kw):
+    (D, H, C, N), (w, x) = shapes, domains
+    return Case(
+        name=name, op="two_layer_net_loss", source=source,
+        args=(Arg("W1", (D, H), Normal(w)), Arg("b1", (H,), Normal(w)),
+              Arg("W2", (H, C), Normal(w)), Arg("b2", (C,), Normal(w)),
+              Arg("X", (N, D), Normal(x), diff=False), Arg("y", (N,), Integers(0, C), diff=False),
+              Static("reg", reg)),
+        reference=two_layer_net, style="loss", outputs=("loss",),
+        kink=RELU_KINK, kink_distance=relu_hidden_kink,
+        notes="TwoLayerNet.loss(X, y, reg) as a function; mean over N; penalty "
+              "reg (sum W1^2 + sum W2^2), gradient 2 reg W (the 2019 assignment; not 0.5 reg); "
+              "biases unpenalised", **kw)
+
+
+GROUP_C_RNN = (
+    classifier_case("svm_loss_naive", "C5 a1 linear_svm.py: multiclass SVM, loops", svm_loss,
+                    kink=SVM_KINK, kink_distance=svm_kink),
+    classifier_case("svm_loss_vectorized", "C5 a1 linear_svm.py: multiclass SVM, vectorized",
+                    svm_loss, kink=SVM_KINK, kink_distance=svm_kink),
+    classifier_case("softmax_loss_naive", "C6 a1 softmax.py: softmax classifier, loops",
+                    softmax_loss),
+    classifier_case("softmax_loss_vectorized", "C6 a1 softmax.py: softmax classifier, vectorized",
+                    softmax_loss),
+    net_case("two_layer_net_loss", "C7 a1 (2019) neural_net.py: TwoLayerNet.loss",
+             (4, 5, 3, 6), (1.0, 1.0), REG),
+    net_case("two_layer_net_toy", "C7 a1 (2019) two_layer_net.ipynb: the toy model 4-10-3, N = 5",
+             (4, 10, 3, 5), (0.1, 10.0), 0.05,
+             goldens=(Golden(toy_model(), {"loss": 1.3037878913298202},
+                             "the notebook's toy loss 1.30378789133, reg = 0.05 (reg sum W^2)"),)),
+    Case(
+        name="rnn_step", op="rnn_step", source="C16 a3 rnn_layers.py: one vanilla RNN step",
+        args=(Arg("x", (3, 4), Normal()), Arg("prev_h", (3, 5), Normal()),
+              Arg("Wx", (4, 5), Normal(0.5)), Arg("Wh", (5, 5), Normal(0.5)),
+              Arg("b", (5,), Normal(0.5))),
+        reference=rnn_step,
+        notes="tanh' taken from the output, 1 - next_h^2; D != H so transposes show",
+    ),
+    Case(
+        name="rnn", op="rnn", source="C17 a3 rnn_layers.py: vanilla RNN over T = 3 steps",
+        args=(Arg("x", (2, 3, 4), Normal()), Arg("h0", (2, 5), Normal()),
+              Arg("Wx", (4, 5), Normal(0.5)), Arg("Wh", (5, 5), Normal(0.5)),
+              Arg("b", (5,), Normal(0.5))),
+        reference=rnn,
+        notes="dh holds only the upstream gradient of each h[:, t]; the gradient through step "
+              "t+1 is added to it; the shared weights' gradients add over t",
+    ),
+    Case(
+        name="lstm_step", op="lstm_step", source="C18 a3 rnn_layers.py: one LSTM step",
+        args=(Arg("x", (3, 4), Normal()), Arg("prev_h", (3, 2), Normal()),
+              Arg("prev_c", (3, 2), Normal()), Arg("Wx", (4, 8), Normal(0.5)),
+              Arg("Wh", (2, 8), Normal(0.5)), Arg("b", (8,), Normal(0.5))),
+        reference=lstm_step, outputs=("next_h", "next_c"),
+        notes="gates i, f, o, g; the backward takes both dnext_h and dnext_c: next_c forks "
+              "into next_h and the next step",
+    ),
+    Case(
+        name="lstm", op="lstm", source="C19 a3 rnn_layers.py: LSTM over T = 3 steps",
+        args=(Arg("x", (2, 3, 4), Normal()), Arg("h0", (2, 3), Normal()),
+              Arg("Wx", (4, 12), Normal(0.5)), Arg("Wh", (3, 12), Normal(0.5)),
+              Arg("b", (12,), Normal(0.5))),
+        reference=lstm,
+        notes="c0 = 0 is not an input and the last cell state is not an output",
+    ),
+    Case(
+        name="word_embedding", op="word_embedding",
+        source="C20 a3 rnn_layers.py: word embedding, out[n, t] = W[x[n, t]]",
+        args=(Arg("x", (3, 4), Integers(0, 5), diff=False), Arg("W", (5, 3), Normal())),
+        reference=lambda x, W: jnp.take(W, x, axis=0),
+        notes="12 words from a vocabulary of 5: every sample repeats an index (pigeonhole), so "
+              "a fancy-index dW[x] += dout, which keeps one of the repeated gradients, fails; "
+              "the indices get no gradient",
+    ),
+    Case(
+        name="temporal_affine", op="temporal_affine",
+        source="C21 a3 rnn_layers.py: affine layer at every time step",
+        args=(Arg("x", (2, 3, 4), Normal()), Arg("w", (4, 5), Normal()), Arg("b", (5,), Normal())),
+        reference=lambda x, w, b: jnp.einsum("ntd,dm->ntm", x, w) + b,
+        notes="reshape to (N T, D) rows and use the affine layer; db sums over N and T",
+    ),
+    Case(
+        name="temporal_softmax_loss", op="temporal_softmax_loss",
+        source="C22 a3 rnn_layers.py: masked softmax loss over T steps",
+        args=(Arg("x", (3, 4, 5), Normal(2.0)), Arg("y", (3, 4), Integers(0, 5), diff=False),
+              Arg("mask", (3, 4), diff=False,
+                  domain=Drawn(padded_mask, "0/1 padding: 1 for the first L_n in [1, T) steps"))),
+        reference=temporal_softmax_loss, style="loss", outputs=("loss",),
+        notes="summed over t, divided by N (not N T, not sum(mask)); the mask is a 0/1 float "
+              "array with padding in every row and gets no gradient",
+    ),
+)
+
+
+def _twice(cases, function, edits):
+    """The same planted bugs for several cases of one function."""
+    return tuple(Mutant(c, function, old, new, bug) for c in cases for old, new, bug in edits)
+
+
+NET_EDITS = (
+    ("dh1 = (h1 > 0) * da1", "dh1 = (a1 >= 0) * da1", "ReLU mask 1(a >= 0) passes every unit"),
+    ("dW1 += 2 * reg * W1", "dW1 += reg * W1", "0.5 reg convention for W1"),
+    ("db1 = dh1.sum(axis=0)", "db1 = da1.sum(axis=0)", "db1 skips the ReLU"),
+)
+
+MUTANTS_C_RNN = (
+    # C5 SVM
+    Mutant("svm_loss_naive", "svm_loss_naive", "dW[:, y[i]] -= X[i]", "dW[:, y[i]] = -X[i]",
+           "= instead of += at the correct-class fork"),
+    Mutant("svm_loss_naive", "svm_loss_naive", "dW += 2 * reg * W", "dW += reg * W",
+           "0.5 reg convention"),
+    Mutant("svm_loss_vectorized", "svm_loss_vectorized", "dscores = (margins > 0) * dmargins",
+           "dscores = (margins >= 0) * dmargins", "clipped margins pass the gradient"),
+    Mutant("svm_loss_vectorized", "svm_loss_vectorized", "np.full(margins.shape, 1.0 / N)",
+           "np.full(margins.shape, 1.0)", "no mean over N"),
+    Mutant("svm_loss_vectorized", "svm_loss_vectorized", "dscores[rows, y] -= dscores.sum(axis=1)",
+           "dscores[rows, y] -= 1", "the correct class gets -1, not minus the count"),
+    # C6 softmax
+    Mutant("softmax_loss_naive", "softmax_loss_naive", "dW[:, j] += (p_j - (j == y[i])) * X[i]",
+           "dW[:, j] += p_j * X[i]", "forgets the -1 of the correct class"),
+    Mutant("softmax_loss_naive", "softmax_loss_naive", "dW /= num_train", "pass",
+           "no mean over N in the gradient"),
+    Mutant("softmax_loss_vectorized", "softmax_loss_vectorized", "dscores /= N", "pass",
+           "no mean over N in the gradient"),
+    Mutant("softmax_loss_vectorized", "softmax_loss_vectorized", "dscores[rows, y] -= 1",
+           "dscores[:, y] -= 1", "subtracts 1 from whole columns"),
+    # C7 two-layer net
+    *_twice(("two_layer_net_loss", "two_layer_net_toy"), "two_layer_net_loss", NET_EDITS),
+    # C16 RNN step
+    Mutant("rnn_step", "rnn_step_backward", "da = (1 - next_h**2) * dnext_h",
+           "da = (1 - np.tanh(next_h)**2) * dnext_h", "tanh' applied to the output again"),
+    Mutant("rnn_step", "rnn_step_backward", "dWh = prev_h.T.dot(da)", "dWh = next_h.T.dot(da)",
+           "dWh from next_h, not prev_h"),
+    # C17 RNN
+    Mutant("rnn", "rnn_backward", "dh_t = dh[:, t, :] + dprev_h", "dh_t = dh[:, t, :]",
+           "drops the gradient from step t+1"),
+    Mutant("rnn", "rnn_backward", "dWh += dWh_t", "dWh = dWh_t",
+           "= instead of += for the shared Wh"),
+    # C18 LSTM step
+    Mutant("lstm_step", "lstm_step_backward", "da = np.concatenate([dai, daf, dao, dag], axis=1)",
+           "da = np.concatenate([dai, daf, dag, dao], axis=1)", "PyTorch's gate order i, f, g, o"),
+    Mutant("lstm_step", "lstm_step_backward", "dc += (1 - tanh_c**2) * dtanh_c",
+           "dc = (1 - tanh_c**2) * dtanh_c", "= instead of += at the next_c fork"),
+    Mutant("lstm_step", "lstm_step_backward", "dc = 1.0 * dnext_c", "dc = dnext_c",
+           "dc aliases dnext_c, then += writes into it"),
+    # C19 LSTM
+    Mutant("lstm", "lstm_backward",
+           "lstm_step_backward(dh_t, dprev_c, caches[t])",
+           "lstm_step_backward(dh_t, np.zeros_like(dprev_c), caches[t])",
+           "drops the cell-state gradient from step t+1"),
+    Mutant("lstm", "lstm_backward", "db += db_t", "db = db_t", "= instead of += for the shared b"),
+    # C20 word embedding
+    Mutant("word_embedding", "word_embedding_backward", "np.add.at(dW, x, dout)", "dW[x] += dout",
+           "fancy-index += keeps one of the repeated indices"),
+    Mutant("word_embedding", "word_embedding_backward", "dW = np.zeros_like(W, dtype=dout.dtype)",
+           "dW = np.zeros_like(W, dtype=x.dtype)", "an integer dW (x's dtype)"),
+    # C21 temporal affine
+    Mutant("temporal_affine", "temporal_affine_backward", "db = dout_flat.sum(axis=0)",
+           "db = dout.sum(axis=0)", "db summed over N only, shape (T, M)"),
+    Mutant("temporal_affine", "temporal_affine_backward",
+           "dw = x.reshape(N * T, D).T.dot(dout_flat)", "dw = x[:, -1, :].T.dot(dout[:, -1, :])",
+           "dw from the last step only"),
+    # C22 temporal softmax loss
+    Mutant("temporal_softmax_loss", "temporal_softmax_loss", "dx_flat *= mask_flat[:, None] / N",
+           "dx_flat *= mask_flat[:, None] / (N * T)", "divides by N T"),
+    Mutant("temporal_softmax_loss", "temporal_softmax_loss", "dx_flat *= mask_flat[:, None] / N",
+           "dx_flat /= N", "ignores the mask in the gradient"),
+)
