@@ -37,6 +37,32 @@ def describe(case: Case) -> dict:
             "diff_elements": case.n_diff_elements, "fd_mode": case.fd_mode}
 
 
+# --- which benchmarks a run makes --------------------------------------------------------------
+
+def option(config, name, default):
+    """An option of tests/bench/conftest.py, or its default where tests/bench was not named on
+    the command line (pytest registers a sub-folder's options only then)."""
+    return config.getoption(name, default)
+
+
+def enabled(config) -> bool:
+    disabled = config.getoption("benchmark_disable", False)
+    return not disabled or config.getoption("benchmark_enable", False)
+
+
+# The untimed default run smokes these (each benchmark kind once); compiling every case's
+# benchmarks would cost the default run about a second per case.
+SMOKE_CASES = ("staged", "matmul")
+
+
+def chosen_cases(config) -> tuple:
+    """The cases to benchmark: --case if given, all when timing, else SMOKE_CASES."""
+    from . import catalogue
+    if config.getoption("case", None) or enabled(config):
+        return getattr(config, "gradref_cases", catalogue.CASES)
+    return tuple(catalogue.get(n) for n in SMOKE_CASES)
+
+
 # --- one sample: the handwritten pair, the reference under jax.vjp, the FD oracle -------------
 
 def handwritten_forward(case: Case, sample, impl: Implementation | None = None):

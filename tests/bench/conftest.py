@@ -18,30 +18,6 @@ def pytest_addoption(parser):
                      "is compared (50)")
 
 
-def option(config, name, default):
-    """An option of this file, or its default where tests/bench was not named on the command
-    line (pytest registers a sub-folder's options only then)."""
-    return config.getoption(name, default)
-
-
-def enabled(config) -> bool:
-    disabled = config.getoption("benchmark_disable", False)
-    return not disabled or config.getoption("benchmark_enable", False)
-
-
-# The untimed default run smokes these (each benchmark kind once); compiling every case's
-# benchmarks would cost the default run about a second per case.
-SMOKE_CASES = ("staged", "matmul")
-
-
-def chosen_cases(config) -> tuple:
-    """The cases to benchmark: --case if given, all when timing, else SMOKE_CASES."""
-    import cases
-    if config.getoption("case", None) or enabled(config):
-        return getattr(config, "gradref_cases", cases.CASES)
-    return tuple(cases.get(n) for n in SMOKE_CASES)
-
-
 def record(benchmark, name, samples=None):
     """Keep the median of a timed benchmark for the summary and the saved JSON."""
     if benchmark.stats is not None and benchmark.stats.stats.rounds:

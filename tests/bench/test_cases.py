@@ -11,7 +11,6 @@
 import pytest
 
 from cases import bench as B
-from conftest import chosen_cases
 
 KINDS = {
     "handwritten forward": B.handwritten_forward,
@@ -25,7 +24,7 @@ KINDS = {
 
 def pytest_generate_tests(metafunc):
     if "case_kind" in metafunc.fixturenames:
-        params = [(c, k) for c in chosen_cases(metafunc.config) for k in KINDS]
+        params = [(c, k) for c in B.chosen_cases(metafunc.config) for k in KINDS]
         metafunc.parametrize("case_kind", params, ids=[f"{c.name}-{k}" for c, k in params])
 
 

@@ -6,7 +6,6 @@ reference forward. The default (untimed) run smokes the two smallest sizes only.
 import pytest
 
 from cases import bench as B
-from conftest import enabled
 
 SIZES = (10**2, 10**3, 10**4, 10**5, 10**6)
 KINDS = ("handwritten forward", "check", "fd oracle", "reference forward")
@@ -16,7 +15,7 @@ MAKE = {"matmul": B.square_matmul, "affine": B.square_affine}
 def pytest_generate_tests(metafunc):
     if "scale_point" in metafunc.fixturenames:
         # untimed: one size per op, one per FD mode (full at 10^2, directional at 10^3)
-        points = [(op, e) for op in MAKE for e in SIZES] if enabled(metafunc.config) else \
+        points = [(op, e) for op in MAKE for e in SIZES] if B.enabled(metafunc.config) else \
             [("matmul", 10**3), ("affine", 10**2)]
         params = [(op, e, k) for op, e in points for k in KINDS]
         metafunc.parametrize("scale_point", params, ids=[f"{op}-{e}-{k}" for op, e, k in params])

@@ -11,7 +11,6 @@ import pytest
 
 import cases
 from cases import bench as B
-from conftest import chosen_cases, enabled, option
 
 CASES = [n for n in ("staged", "matmul", "affine") if n in {c.name for c in cases.CASES}]
 TOOLS = ("gradref", "check_grads (handwritten)", "check_grads (reference)", "gradcheck")
@@ -20,7 +19,8 @@ SEEDS = itertools.count(1000)   # a fresh seed per round: no cached oracle value
 
 def pytest_generate_tests(metafunc):
     if "verify_point" in metafunc.fixturenames:
-        names = [n for n in CASES if n in {c.name for c in chosen_cases(metafunc.config)}]
+        names = [n for n in CASES if n in {c.name for c in B.chosen_cases(metafunc.config)}]
+        names = names if B.enabled(metafunc.config) else names[:1]   # untimed: one case
         params = [(n, t) for n in names for t in TOOLS]
         metafunc.parametrize("verify_point", params, ids=[f"{n}-{t}" for n, t in params])
 
@@ -28,9 +28,9 @@ def pytest_generate_tests(metafunc):
 def test_verify(verify_point, bench):
     name, tool = verify_point
     case = cases.get(name)
-    on = enabled(bench.config)
-    n = option(bench.config, "verify_samples", 1000) if on else 20
-    loop_n = option(bench.config, "loop_samples", 50) if on else 2
+    on = B.enabled(bench.config)
+    n = B.option(bench.config, "verify_samples", 1000) if on else 20
+    loop_n = B.option(bench.config, "loop_samples", 50) if on else 2
     bench.group = f"verify {name}"
     if tool == "gradref":
         run = B.gradref_verify(case, n, 0)
