@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import collections
 import copy
+import functools
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,12 +97,12 @@ def samples(case: Case, seed: int, n: int, start: int = 0) -> tuple[Sample, ...]
 
 
 def _as_dtype(x: np.ndarray, dtype) -> np.ndarray:
-    return x.astype(dtype) if np.issubdtype(x.dtype, np.floating) else x.copy()
+    return x.astype(dtype) if x.dtype.kind == "f" else x.copy()   # kind "f": np.floating
 
 
 def _rounded(x: np.ndarray, dtype) -> np.ndarray:
     """The float64 value of what the implementation receives (rounded to its dtype)."""
-    return _as_dtype(x, dtype).astype(np.float64) if np.issubdtype(x.dtype, np.floating) else x
+    return x.astype(dtype).astype(np.float64, copy=False) if x.dtype.kind == "f" else x
 
 
 _blocks_cache: "collections.OrderedDict" = collections.OrderedDict()
@@ -151,11 +152,11 @@ def _array(value, shape: tuple, dtype, what: str, problems: list) -> np.ndarray 
         return None
     if value.dtype != dtype:
         problems.append(f"{what} has dtype {value.dtype}, expected {np.dtype(dtype).name}")
-    value = value.astype(np.float64)
-    if not np.all(np.isfinite(value)):
+    value = value.astype(np.float64)            # a copy: later changes by the op do not reach it
+    if not np.isfinite(value).all():
         bad = int(np.sum(~np.isfinite(value)))
         problems.append(f"{what} has {bad} non-finite entries (nan or inf)")
-    return value.copy()
+    return value
 
 
 def _changed(before: dict, after: dict) -> list[str]:
@@ -163,7 +164,7 @@ def _changed(before: dict, after: dict) -> list[str]:
 
 
 def _split_grads(result, case: Case, who: str, problems: list) -> tuple | None:
-    names = case.grad_names
+    names = _layout(case)[3]
     if isinstance(result, dict):
         keys = [a.name for a in case.diff_args]
         missing = [k for k in keys if k not in result]
@@ -184,19 +185,24 @@ def _split_grads(result, case: Case, who: str, problems: list) -> tuple | None:
     return tuple(result)
 
 
+@functools.lru_cache(maxsize=None)
+def _layout(case: Case) -> tuple:
+    """(output shapes, gradient shapes, op names, gradient names) of a case, computed once."""
+    return (oracles.output_shapes(case), tuple(a.shape for a in case.diff_args),
+            Implementation("", {}).op_names(case), case.grad_names)
+
+
 def run_implementation(case: Case, fns: tuple, sample: Sample, dtype) -> tuple:
     """(outputs, gradients, problems) of the implementation on one sample, both float64 tuples
     or None where unusable. Runs on copies; reports anything it does wrong as a problem."""
     problems: list[str] = []
     t = np.dtype(dtype)
     arrays = {k: _as_dtype(v, t) for k, v in sample.arrays.items()}
-    pristine = copy.deepcopy(arrays)
+    pristine = {k: v.copy() for k, v in arrays.items()}
     args, it = [], iter(arrays.values())
     for a in case.args:
         args.append(next(it) if isinstance(a, Arg) else copy.deepcopy(a.value))
-    shapes = oracles.output_shapes(case)
-    grad_shapes = [a.shape for a in case.diff_args]
-    names = Implementation("", {}).op_names(case)
+    shapes, grad_shapes, names, grad_names = _layout(case)
 
     # forward (or the loss function)
     problem = signature_problem(fns[0], names[0], len(args))
@@ -241,7 +247,7 @@ def run_implementation(case: Case, fns: tuple, sample: Sample, dtype) -> tuple:
     if raw is None:
         return outs, None, problems
     grads = tuple(_array(v, s, t, f"gradient {n}", problems)
-                  for v, s, n in zip(raw, grad_shapes, case.grad_names))
+                  for v, s, n in zip(raw, grad_shapes, grad_names))
     return outs, (None if any(g is None for g in grads) else grads), problems
 
 

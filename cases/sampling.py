@@ -7,6 +7,7 @@ under pytest-xdist, and in `gradref report`.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 
@@ -18,6 +19,7 @@ from .tolerance import FD_DIRECTIONS, FD_STEP, FD_STEP_FLOOR, KINK_CLEARANCE
 MAX_REDRAWS = 1000
 
 
+@functools.lru_cache(maxsize=None)
 def case_key(name: str) -> int:
     return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "little")
 
