@@ -20,6 +20,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mutant", default=None, help="the handwritten reference with this mutant planted")
     p.add_argument("--dtype", default="float64", choices=sorted(check.DTYPES),
                    help="dtype the implementation computes in (oracles stay float64)")
+    p.add_argument("--xfails", metavar="FILE", default=None,
+                   help="known failures: one test id or case name a line (# comments)")
 
 
 def parser() -> argparse.ArgumentParser:
