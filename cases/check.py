@@ -336,33 +336,39 @@ def check_case(case: Case, impl: Implementation, seed: int = 0, n: int = 20,
     t = DTYPES[dtype]
     bound = rtol(t)
     for i, s in enumerate(ss):
-        def fail(check, message):
-            return Verdict(False, float("nan"),
-                           f"{s.id}: {message}\n{reproduce(check, s.id, seed, impl, dtype)}")
-
-        def located(check, v):
-            if v.ok:
-                return v
-            return Verdict(False, v.error,
-                           f"{case.name}-s{i}: {v.message}\n{reproduce(check, s.id, seed, impl, dtype)}")
-
         outs, grads, problems = run_implementation(case, fns, s, t)
-        behaved = Verdict(True) if not problems else fail("behaved", "; ".join(problems))
-        if outs is None:
-            forward = fail("forward", "no usable output: " + "; ".join(problems))
-        else:
-            expected = tuple(o[i] for o in ov.outputs)
-            forward = located("forward", compare("the reference forward", case.outputs, outs,
-                                                 expected, bound))
-        if grads is None:
-            jax_v = fail("jax", "no usable gradients: " + "; ".join(problems))
-            fd_v = fail("fd", "no usable gradients: " + "; ".join(problems))
-        else:
-            expected = tuple(g[i] for g in ov.grads)
-            jax_v = located("jax", compare("jax.vjp", case.grad_names, grads, expected, bound))
-            fd_v = located("fd", compare_fd(case, grads, ov, i, bound))
-        result.samples.append(SampleResult(s.id, behaved, forward, jax_v, fd_v))
+        result.samples.append(judge(case, i, s.id, outs, grads, problems, ov, bound,
+                                    lambda chk, sid=s.id: reproduce(chk, sid, seed, impl, dtype)))
     return result
+
+
+def judge(case: Case, i: int, sample_id: str, outs, grads, problems: list,
+          ov: oracles.OracleValues, bound: float, repro) -> SampleResult:
+    """The four verdicts of sample i from what the implementation returned (`outs`, `grads`:
+    float64 tuples or None) and the oracle values; `repro(check)` is the line that reproduces it."""
+    def fail(check, message):
+        return Verdict(False, float("nan"), f"{sample_id}: {message}\n{repro(check)}")
+
+    def located(check, v):
+        if v.ok:
+            return v
+        return Verdict(False, v.error, f"{sample_id}: {v.message}\n{repro(check)}")
+
+    behaved = Verdict(True) if not problems else fail("behaved", "; ".join(problems))
+    if outs is None:
+        forward = fail("forward", "no usable output: " + "; ".join(problems))
+    else:
+        expected = tuple(o[i] for o in ov.outputs)
+        forward = located("forward", compare("the reference forward", case.outputs, outs,
+                                             expected, bound))
+    if grads is None:
+        jax_v = fail("jax", "no usable gradients: " + "; ".join(problems))
+        fd_v = fail("fd", "no usable gradients: " + "; ".join(problems))
+    else:
+        expected = tuple(g[i] for g in ov.grads)
+        jax_v = located("jax", compare("jax.vjp", case.grad_names, grads, expected, bound))
+        fd_v = located("fd", compare_fd(case, grads, ov, i, bound))
+    return SampleResult(sample_id, behaved, forward, jax_v, fd_v)
 
 
 # --- golden values ----------------------------------------------------------------------------

@@ -172,3 +172,29 @@ def main(args, impl: Implementation) -> int:
             indent=2))
         print(f"wrote {args.json}")
     return 1 if counts["failed"] or counts["xpass"] or (score is not None and score[1]) else 0
+
+
+def main_results(args, vectors, results: dict) -> int:
+    """`gradref check-results`: a results file judged like an implementation."""
+    start = time.perf_counter()
+    entries = known_mod.read(args.xfails) if args.xfails else []
+    docs = vectors.load_documents(args.vectors, args.case)
+    checked = vectors.check_results(docs, results, args.vectors, args.results)
+    judged = [known_mod.judge(r, entries) for r in checked]
+    status = [st for st, _ in judged]
+    notes = [line for _, ns in judged for line in ns]
+    for warning in known_mod.unmatched(entries, checked):
+        print(warning, file=sys.stderr)
+    name = results.get("implementation", args.results)
+    seconds = time.perf_counter() - start
+    seed = docs[0]["seed"] if docs else 0
+    n = max((len(d["samples"]) for d in docs), default=0)
+    counts = render(checked, f"gradref check-results: {name} ({args.results}) against "
+                    f"{args.vectors}, {n} samples per case, seed {seed}, float64 (forward/jax "
+                    f"bound {rtol(np.float64):.1e}; fd bound estimated per sample)",
+                    status, notes, seconds)
+    if args.json:
+        Path(args.json).write_text(json.dumps(to_json(
+            checked, name, seed, n, "float64", None, seconds, status, notes), indent=2))
+        print(f"wrote {args.json}")
+    return 1 if counts["failed"] or counts["xpass"] else 0
