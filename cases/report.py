@@ -85,7 +85,7 @@ def details(results: list[CaseResult], per_case: int = 3, status: list[str] | No
             for chk, f in failed_checks(r).items():
                 out.append(f"{r.case.name}: {f['test']} failed on {f['samples_failed']} of "
                            f"{len(r.samples)} samples; worst {_e(f['worst_error'] or np.nan)} at "
-                           f"{f['worst_id']}")
+                           f"{f['worst_id']}: {f['reproduce']}")
             out.append(f"{r.case.name}: {len(failures)} failed checks; first {min(per_case, len(failures))}:")
             out.extend("  " + v.message.replace("\n", "\n  ") for _, v in failures[:per_case])
     return "\n".join(out)

@@ -157,3 +157,10 @@ def test_cs231n_layers_file_runs_as_is_with_one_command(tmp_path):
 def test_rnn_layers_star_import_brings_the_layers_along():
     impl = cases.load(str(STUDENT / "cs231n" / "rnn_layers.py"))
     assert callable(impl.namespace["affine_forward"]) and callable(impl.namespace["sigmoid"])
+
+
+def test_a_module_that_is_not_there_is_one_line_without_our_own_frames(capsys):
+    assert cli.main(["report", "--impl", "no_such_module_xyz"]) == 2
+    err = capsys.readouterr().err
+    assert err == ("gradref: error: --impl no_such_module_xyz: import failed: ModuleNotFoundError: "
+                   "No module named 'no_such_module_xyz'\n")
