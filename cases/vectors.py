@@ -42,13 +42,24 @@ def _jsonable(value, where: str):
         return {str(k): _jsonable(v, where) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_jsonable(v, where) for v in value]
-    if isinstance(value, np.ndarray):
-        return value.tolist()
+    if isinstance(value, np.ndarray):     # tagged, so that it reads back as an array
+        return {"ndarray": value.tolist(), "dtype": value.dtype.name, "shape": list(value.shape)}
     if isinstance(value, (np.integer, np.floating, np.bool_)):
         return value.item()
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     raise CaseError(f"{where}: {type(value).__name__} cannot be written as JSON")
+
+
+def _from_json(value):
+    """A Static value as the implementation gets it: tagged arrays back to NumPy arrays."""
+    if isinstance(value, dict):
+        if set(value) == {"ndarray", "dtype", "shape"}:
+            return np.asarray(value["ndarray"], dtype=value["dtype"]).reshape(value["shape"])
+        return {k: _from_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_from_json(v) for v in value]
+    return value
 
 
 def numbers_per_sample(case: Case) -> int:
@@ -79,14 +90,15 @@ def case_document(case: Case, seed: int, n: int) -> dict:
             "fd": fd,
         })
     names = ", ".join(a.name for a in case.args)
-    call = (f"out = {case.op}({names}) -> ({case.outputs[0]}, grads)" if case.style == "loss" else
-            f"{', '.join(case.outputs)}, cache = {case.op}_forward({names}); "
-            f"{', '.join(case.grad_names)} = {case.op}_backward("
+    functions = Implementation("", {}).op_names(case)
+    call = (f"{case.outputs[0]}, grads = {functions[0]}({names})" if case.style == "loss" else
+            f"{', '.join(case.outputs)}, cache = {functions[0]}({names}); "
+            f"{', '.join(case.grad_names)} = {functions[1]}("
             f"{', '.join('d' + o for o in case.outputs)}, cache)")
     return {
         "format": FORMAT, "version": VERSION, "floats": FLOATS,
         "case": case.name, "op": case.op, "source": case.source, "style": case.style,
-        "call": call,
+        "functions": list(functions), "call": call,
         "args": [{"name": a.name, "kind": "array", "shape": list(a.shape),
                   "dtype": "int64" if isinstance(a.domain, Integers) else "float64",
                   "differentiable": a.diff, "domain": str(a.domain)} if isinstance(a, Arg) else
@@ -175,7 +187,7 @@ def load_documents(path: str, case_names=()) -> list[dict]:
 def case_of(doc: dict) -> Case:
     """The case as the file describes it (no reference: the file holds the oracle values)."""
     args = tuple(Arg(a["name"], tuple(a["shape"]), Integers(0, 1) if a["dtype"] == "int64" else None,
-                     a["differentiable"]) if a["kind"] == "array" else Static(a["name"], a["value"])
+                     a["differentiable"]) if a["kind"] == "array" else Static(a["name"], _from_json(a["value"]))
                  for a in doc["args"])
     shapes = [tuple(o["shape"]) for o in doc["outputs"]]
 
@@ -229,9 +241,9 @@ def compute_results(impl: Implementation, docs: list[dict]) -> dict:
     results = {}
     for doc in docs:
         case = case_of(doc)
-        fns, _ = impl.lookup(case)
-        if fns is None:
+        if not all(n in impl.namespace for n in doc["functions"]):
             continue
+        fns = tuple(impl.namespace[n] for n in doc["functions"])
         for i, s in enumerate(doc["samples"]):
             outs, grads, _ = check.run_implementation(case, fns, sample_of(case, doc, i), np.float64)
             entry = {}
@@ -318,7 +330,8 @@ SCHEMA = {
     "title": f"{FORMAT} version {VERSION}: one case of the gradref catalogue, its samples and "
              "oracle values",
     "type": "object",
-    "required": ["format", "version", "floats", "case", "op", "source", "style", "call", "args",
+    "required": ["format", "version", "floats", "case", "op", "source", "style", "functions",
+                 "call", "args",
                  "outputs", "gradients", "kink", "seed", "tolerances", "fd", "samples"],
     "additionalProperties": False,
     "properties": {
@@ -327,6 +340,7 @@ SCHEMA = {
         "floats": {"type": "string"},
         "case": {"type": "string"}, "op": {"type": "string"}, "source": {"type": "string"},
         "style": {"enum": ["pair", "loss"]},
+        "functions": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 2},
         "call": {"type": "string"},
         "args": {"type": "array", "items": {"anyOf": [
             {"type": "object", "additionalProperties": False,
@@ -336,7 +350,9 @@ SCHEMA = {
                             "dtype": {"enum": ["float64", "int64"]},
                             "differentiable": {"type": "boolean"}, "domain": {"type": "string"}}},
             {"type": "object", "additionalProperties": False, "required": ["name", "kind", "value"],
-             "properties": {"name": {"type": "string"}, "kind": {"const": "static"}, "value": {}}}]}},
+             "properties": {"name": {"type": "string"}, "kind": {"const": "static"},
+                            "value": {"description": "the parameter as JSON; a NumPy array "
+                                      "inside it as {ndarray: nested list, dtype, shape}"}}}]}},
         "outputs": {"type": "array", "items": _SHAPED},
         "gradients": {"type": "array", "items": _SHAPED},
         "kink": {"type": ["string", "null"]},

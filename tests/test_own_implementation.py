@@ -147,11 +147,14 @@ def test_cs231n_layers_file_runs_as_is_with_one_command(tmp_path):
     want = expected_statuses(CS231N, {"softmax_loss", "batchnorm_backward_alt"})
     assert got == want and doc["implementation"] == CS231N
     assert r.returncode == (1 if "failed" in want.values() else 0)
+    impl = cases.load(CS231N)
     for c in doc["cases"]:
-        if c["status"] == "failed":                    # the two bugs, at dx, with an entry
-            assert "dx vs jax.vjp" in c["failures"][0]["message"] or \
-                "dx vs jax.vjp" in json.dumps(c["failures"]), c["case"]
-            assert "worst at [" in json.dumps(c["failures"])
+        if c["status"] == "failed":                    # the two bugs, at their gradient, with an entry
+            names = impl.op_names(cases.get(c["case"]))
+            gradient = "dx" if "softmax_loss" in names else "dgamma"
+            assert set(c["failed_checks"]) == {"jax", "fd"}, c["case"]
+            assert f": {gradient} vs jax.vjp: " in c["failures"][0]["message"], c["case"]
+            assert "worst at [" in c["failures"][0]["message"], c["case"]
 
 
 def test_rnn_layers_star_import_brings_the_layers_along():

@@ -33,7 +33,7 @@ def test_floats_round_trip_exactly():
 
 def validate(value, schema, root, path="$"):
     """Problems (path: why) of `value` against `schema`: type, const, enum, properties, required,
-    additionalProperties, items, anyOf, $ref, minimum."""
+    additionalProperties, items, anyOf, $ref, minimum, minItems, maxItems."""
     if "$ref" in schema:
         return validate(value, root["$defs"][schema["$ref"].rsplit("/", 1)[-1]], root, path)
     if "anyOf" in schema:
@@ -52,6 +52,9 @@ def validate(value, schema, root, path="$"):
         return [f"{path}: {value!r} not in {schema['enum']}"]
     if "minimum" in schema and value < schema["minimum"]:
         return [f"{path}: {value} < {schema['minimum']}"]
+    if isinstance(value, list) and not schema.get("minItems", 0) <= len(value) <= schema.get(
+            "maxItems", len(value)):
+        return [f"{path}: {len(value)} items, outside [minItems, maxItems]"]
     problems = []
     if isinstance(value, dict):
         problems += [f"{path}: lacks {k!r}" for k in schema.get("required", []) if k not in value]
