@@ -5,12 +5,15 @@
     pytest --samples 200 --seed 3    more samples, another seed (test ids stay reproducible)
     pytest --dtype float32           run the implementation in float32 against float64 oracles
     pytest --mutant 'staged:= instead of += at the sigx fork'   see a planted bug get caught
+    pytest --impl my_layers.py --xfails known.txt   known failures (test ids or case names) xfail
 """
+
+import warnings
 
 import pytest
 
 import cases
-from cases import check, mutants
+from cases import check, known, mutants
 from cases.spec import CaseError
 
 
@@ -24,6 +27,8 @@ def pytest_addoption(parser):
     g.addoption("--dtype", default="float64", choices=sorted(check.DTYPES),
                 help="dtype the implementation computes in; oracles stay float64")
     g.addoption("--case", action="append", default=[], help="only this case (repeatable)")
+    g.addoption("--xfails", default=None, metavar="FILE",
+                help="known failures: one test id or case name a line (# comments); strict xfail")
 
 
 def pytest_configure(config):
@@ -38,8 +43,71 @@ def pytest_configure(config):
             config.gradref_impl = cases.load(config.getoption("impl"))
         else:
             config.gradref_impl = cases.handwritten()
+        config.gradref_xfails = known.read(config.getoption("xfails")) if config.getoption("xfails") else []
     except (CaseError, cases.ImplementationError) as e:
         raise pytest.UsageError(str(e)) from None
+
+
+def _item_case(item):
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    for key in ("case_sample", "golden"):
+        if key in params:
+            return params[key][0].name
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    """--xfails: a test id makes that test a strict xfail (passing is an XPASS failure); a case
+    name makes each of the case's tests an xfail, strict for the case as a whole (the case is an
+    XPASS failure when none of its tests fails). An entry that matches no collected test (and names
+    no case deselected by --case) is warned about."""
+    entries = config.gradref_xfails
+    config.gradref_case_entries = {}     # case entry -> outcomes of its tests
+    if not entries:
+        return
+    used = set()
+    for item in items:
+        for e in entries:
+            if e.matches_test(item.name, item.nodeid, _item_case(item)):
+                used.add(e)
+                whole_case = e.tail == e.case
+                item.add_marker(pytest.mark.xfail(strict=not whole_case,
+                                                  reason=f"known failure ({e.where})"))
+                if whole_case:
+                    config.gradref_case_entries.setdefault(e, set())
+                    item.gradref_case_entry = e
+                break
+    selected = {c.name for c in config.gradref_cases}
+    for e in entries:
+        if e not in used and (not e.case or e.case in selected):
+            warnings.warn(pytest.PytestConfigWarning(
+                f"--xfails: {e.text!r} ({e.where}) matches no collected test"))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    e = getattr(item, "gradref_case_entry", None)
+    if e is not None and (report.when == "call" or report.skipped):
+        kind = "xfailed" if hasattr(report, "wasxfail") and report.skipped else report.outcome
+        item.config.gradref_case_entries[e].add(kind)
+    return report
+
+
+def _case_xpasses(config):
+    return [e for e, seen in getattr(config, "gradref_case_entries", {}).items()
+            if "xfailed" not in seen and "passed" in seen]
+
+
+def pytest_sessionfinish(session):
+    if _case_xpasses(session.config) and session.exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    for e in _case_xpasses(config):
+        terminalreporter.write_line(f"XPASS(strict) {e.text!r} ({e.where}): no test of the case "
+                                    "failed; remove it from the known failures", red=True)
 
 
 def pytest_generate_tests(metafunc):

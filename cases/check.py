@@ -367,16 +367,20 @@ def check_case(case: Case, impl: Implementation, seed: int = 0, n: int = 20,
     size = oracles.block_size(case)
     for start in range(0, n, size):
         ss, ov = block(case, seed, start, min(n, start + size), dtype)
-        result.samples.extend(_check_block(case, fns, impl, ss, ov, seed, dtype))
+        runs = [run_implementation(case, fns, s, DTYPES[dtype]) for s in ss]
+        result.samples.extend(judge(case, [s.id for s in ss], runs, ov, rtol(DTYPES[dtype]),
+                                    lambda chk, sid: reproduce(chk, sid, seed, impl, dtype)))
     return result
 
 
-def _check_block(case: Case, fns, impl: Implementation, ss, ov, seed: int, dtype: str) -> list:
-    bound = rtol(DTYPES[dtype])
-    runs = [run_implementation(case, fns, s, DTYPES[dtype]) for s in ss]
-
+def judge(case: Case, ids: list, runs: list, ov: oracles.OracleValues, bound: float,
+          repro) -> list[SampleResult]:
+    """The four verdicts of each sample of a block from what the implementation returned
+    (`runs`: (outputs, gradients, problems), float64 tuples or None) and the oracle values of the
+    same samples; `repro(check, sample_id)` is the line that reproduces one. Used for Python
+    implementations and for results files from other languages alike."""
     def note(check, i, message):
-        return f"{ss[i].id}: {message}\n{reproduce(check, ss[i].id, seed, impl, dtype)}"
+        return f"{ids[i]}: {message}\n{repro(check, ids[i])}"
 
     def judged(check, rows, ok, errors, explain):
         """Verdicts for the samples `rows`; `explain(j)` builds a message only on failure."""
@@ -416,9 +420,9 @@ def _check_block(case: Case, fns, impl: Implementation, ss, ov, seed: int, dtype
             case, fd_got[j], est[j], tol[j], error[j], bound))
 
     out = []
-    for i, (s, r) in enumerate(zip(ss, runs)):
+    for i, (sid, r) in enumerate(zip(ids, runs)):
         behaved = Verdict(True) if not r[2] else Verdict(False, message=note("behaved", i, "; ".join(r[2])))
-        out.append(SampleResult(s.id, behaved, forward[i], jax_v[i], fd_v[i]))
+        out.append(SampleResult(sid, behaved, forward[i], jax_v[i], fd_v[i]))
     return out
 
 

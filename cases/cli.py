@@ -20,6 +20,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mutant", default=None, help="the handwritten reference with this mutant planted")
     p.add_argument("--dtype", default="float64", choices=sorted(check.DTYPES),
                    help="dtype the implementation computes in (oracles stay float64)")
+    p.add_argument("--xfails", metavar="FILE", default=None,
+                   help="known failures: one test id or case name a line (# comments)")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -31,8 +33,28 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     r.add_argument("--no-mutants", action="store_true",
                    help="skip the mutation score (run by default for the handwritten reference)")
-    c = sub.add_parser("cases", help="list the catalogue")
-    c.add_argument("--markdown", action="store_true", help="as the README's case table")
+    e = sub.add_parser("export", help="write the language-neutral test vectors (JSON) into DIR")
+    e.add_argument("dir", metavar="DIR")
+    e.add_argument("--samples", type=int, default=20, help="samples per case (default 20)")
+    e.add_argument("--seed", type=int, default=0, help="global seed (default 0)")
+    e.add_argument("--case", nargs="+", default=[], metavar="NAME", help="only these cases")
+    x = sub.add_parser("results", help="run a Python implementation on exported vectors and "
+                       "write a results file (what another language's harness writes)")
+    x.add_argument("vectors", metavar="VECTORS")
+    x.add_argument("out", metavar="RESULTS")
+    x.add_argument("--impl", default=None, help="implementation (default: handwritten)")
+    x.add_argument("--mutant", default=None, help="the handwritten reference with this mutant")
+    c = sub.add_parser("check-results", help="judge a results file (any language) against "
+                       "exported vectors, with the report's checks and tolerances")
+    c.add_argument("vectors", metavar="VECTORS", help="a vectors folder or one case's file")
+    c.add_argument("results", metavar="RESULTS", help="JSON: {format: gradref-results, "
+                   "implementation, results: {sample id: {output or gradient name: value}}}")
+    c.add_argument("--case", nargs="+", default=[], metavar="NAME", help="only these cases")
+    c.add_argument("--json", metavar="PATH", help="also write the verdicts as JSON")
+    c.add_argument("--xfails", metavar="FILE", default=None,
+                   help="known failures: one test id or case name a line (# comments)")
+    k = sub.add_parser("cases", help="list the catalogue")
+    k.add_argument("--markdown", action="store_true", help="as the README's case table")
     sub.add_parser("mutants", help="list the planted bugs the suite must catch")
     return p
 
@@ -56,6 +78,29 @@ def _implementation(args):
     return load(args.impl) if args.impl else handwritten()
 
 
+def _vectors_command(args, vectors) -> int:
+    import json
+    if args.command == "export":
+        if args.samples < 1:
+            raise CaseError("--samples must be at least 1")
+        print("\n".join(vectors.export(args.dir, args.case, args.seed, args.samples)))
+        return 0
+    if args.command == "results":
+        impl = _implementation(args)
+        doc = vectors.compute_results(impl, vectors.load_documents(args.vectors))
+        with open(args.out, "w") as f:
+            json.dump(doc, f)
+        print(f"wrote {args.out}: {len(doc['results'])} samples computed by {impl.name}")
+        return 0
+    from . import report
+    try:
+        with open(args.results) as f:
+            results = json.load(f)
+    except (OSError, ValueError) as e:
+        raise ImplementationError(f"{args.results}: {e}") from None
+    return report.main_results(args, vectors, results)
+
+
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
     try:
@@ -67,6 +112,9 @@ def main(argv=None) -> int:
             for m in mutants.MUTANTS:
                 print(f"{m.id!r:70} {m.function}: {m.old!r} -> {m.new!r}")
             return 0
+        if args.command in ("export", "results", "check-results"):
+            from . import vectors
+            return _vectors_command(args, vectors)
         if args.samples < 1:
             raise CaseError("--samples must be at least 1")
         from . import report

@@ -19,6 +19,9 @@ from typing import Callable
 from .spec import Case
 
 
+HERE = Path(__file__).resolve().parent
+
+
 class ImplementationError(Exception):
     """An implementation that cannot be loaded at all (bad path, import error)."""
 
@@ -114,7 +117,8 @@ def load(spec: str) -> Implementation:
             where = ""
             tb = e.__traceback__
             while tb is not None:
-                if tb.tb_frame.f_code.co_filename.endswith(".py") and "importlib" not in tb.tb_frame.f_code.co_filename:
+                name = tb.tb_frame.f_code.co_filename
+                if name.endswith(".py") and "importlib" not in name and Path(name).parent != HERE:
                     where = f" ({Path(tb.tb_frame.f_code.co_filename).name}, line {tb.tb_lineno})"
                 tb = tb.tb_next
             if isinstance(e, SyntaxError):

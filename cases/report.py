@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
+from . import known as known_mod
 from . import mutants as mutants_mod
 from .catalogue import get, select
-from .check import CaseResult, check_case
+from .check import CHECKS, CaseResult, check_case
 from .impl import Implementation
 from .tolerance import FD_DIRECTIONS, rtol
 
@@ -33,13 +35,37 @@ def _e(x: float) -> str:
     return "-" if np.isnan(x) else f"{x:.1e}"
 
 
-def table(results: list[CaseResult]) -> str:
+STATUSES = ("passed", "failed", "not implemented", "xfail", "xpass")
+
+
+def statuses(results: list[CaseResult], entries=()) -> list[str]:
+    """Each case's status, with the known failures (`--xfails`) applied."""
+    return [known_mod.judge(r, list(entries))[0] for r in results]
+
+
+def failed_checks(r: CaseResult) -> dict:
+    """Per failed check: how many samples, the worst error, the first failing id and its reproducer."""
+    out = {}
+    for chk in CHECKS:
+        bad = [s for s in r.samples if not getattr(s, chk).ok]
+        if bad:
+            errors = [getattr(s, chk).error for s in bad if not np.isnan(getattr(s, chk).error)]
+            worst = max(bad, key=lambda s: np.nan_to_num(getattr(s, chk).error, nan=np.inf))
+            message = getattr(worst, chk).message
+            out[chk] = {"test": CHECKS[chk], "samples_failed": len(bad),
+                        "worst_error": max(errors) if errors else None, "worst_id": worst.id,
+                        "reproduce": message.rsplit("\n", 1)[-1].removeprefix("reproduce: ")}
+    return out
+
+
+def table(results: list[CaseResult], status: list[str] | None = None) -> str:
+    status = status or [r.status for r in results]
     rows = [("case", "source", "samples", "forward", "vs jax", "vs fd", "fd", "status")]
-    for r in results:
+    for r, st in zip(results, status):
         c = r.case
         fd = "full" if c.fd_mode == "full" else f"{FD_DIRECTIONS} dirs"
         rows.append((c.name, c.source.split(" ")[0], str(len(r.samples)), _e(r.worst("forward")),
-                     _e(r.worst("jax")), _e(r.worst("fd")), fd, r.status.upper()))
+                     _e(r.worst("jax")), _e(r.worst("fd")), fd, st.upper()))
     widths = [max(len(row[k]) for row in rows) for k in range(len(rows[0]))]
     lines = ["  ".join(v.ljust(w) if k in (0, 1, 6, 7) else v.rjust(w)
                        for k, (v, w) in enumerate(zip(row, widths))) for row in rows]
@@ -47,34 +73,54 @@ def table(results: list[CaseResult]) -> str:
     return "\n".join(lines)
 
 
-def details(results: list[CaseResult], per_case: int = 3) -> str:
+def details(results: list[CaseResult], per_case: int = 3, status: list[str] | None = None) -> str:
     out = []
-    for r in results:
+    for r, st in zip(results, status or [r.status for r in results]):
         if r.status == "not implemented":
             out.append(f"{r.case.name}: not implemented ({r.not_implemented})")
         failures = r.failures()
-        if failures:
+        if failures and st == "xfail":
+            out.append(f"{r.case.name}: xfail, {len(failures)} failed checks, all known failures")
+        elif failures:
+            for chk, f in failed_checks(r).items():
+                out.append(f"{r.case.name}: {f['test']} failed on {f['samples_failed']} of "
+                           f"{len(r.samples)} samples; worst {_e(f['worst_error'] or np.nan)} at "
+                           f"{f['worst_id']}: {f['reproduce']}")
             out.append(f"{r.case.name}: {len(failures)} failed checks; first {min(per_case, len(failures))}:")
             out.extend("  " + v.message.replace("\n", "\n  ") for _, v in failures[:per_case])
     return "\n".join(out)
 
 
-def to_json(results, impl, seed, n, dtype, score, seconds) -> dict:
+def _ops(cases: list[dict]) -> dict:
+    """Per op (several cases may share one): the worst status of its cases."""
+    rank = {"failed": 0, "xpass": 1, "xfail": 2, "passed": 3, "not implemented": 4}
+    ops: dict = {}
+    for c in cases:
+        op = ops.setdefault(c["op"], {"status": c["status"], "cases": []})
+        op["cases"].append(c["case"])
+        if rank[c["status"]] < rank[op["status"]]:
+            op["status"] = c["status"]
+    return ops
+
+
+def to_json(results, impl, seed, n, dtype, score, seconds, status=None, notes=()) -> dict:
+    """`impl`: the Implementation checked, or its name."""
+    status = status or [r.status for r in results]
     cases = []
-    for r in results:
+    for r, st in zip(results, status):
         cases.append({
-            "case": r.case.name, "op": r.case.op, "source": r.case.source, "status": r.status,
+            "case": r.case.name, "op": r.case.op, "source": r.case.source, "status": st,
             "not_implemented": r.not_implemented or None, "samples": len(r.samples),
             "fd_mode": r.case.fd_mode, "kink": r.case.kink or None,
             "worst": {k: (None if np.isnan(r.worst(k)) else r.worst(k))
                       for k in ("forward", "jax", "fd")},
+            "failed_checks": failed_checks(r),
             "failures": [{"check": chk, "message": v.message} for chk, v in r.failures()[:20]],
         })
-    doc = {"implementation": impl.name, "seed": seed, "samples_per_case": n, "dtype": dtype,
-           "bound_forward_jax": rtol(np.dtype(dtype)), "seconds": round(seconds, 3),
-           "summary": {s: sum(r.status == s for r in results)
-                       for s in ("passed", "failed", "not implemented")},
-           "cases": cases}
+    doc = {"implementation": getattr(impl, "name", impl), "seed": seed, "samples_per_case": n,
+           "dtype": dtype, "bound_forward_jax": rtol(np.dtype(dtype)), "seconds": round(seconds, 3),
+           "summary": {s: sum(st == s for st in status) for s in STATUSES},
+           "ops": _ops(cases), "notes": list(notes), "cases": cases}
     if score is not None:
         caught, missed = score
         doc["mutation"] = {"caught": caught, "total": caught + len(missed),
@@ -82,24 +128,38 @@ def to_json(results, impl, seed, n, dtype, score, seconds) -> dict:
     return doc
 
 
+def render(results: list[CaseResult], header: str, status: list[str], notes=(),
+           seconds: float = 0.0) -> dict:
+    """Print the header, the table, the details and the summary line; return the counts."""
+    counts = {s: sum(st == s for st in status) for s in STATUSES}
+    print(header + "\n")
+    print(table(results, status))
+    more = "\n".join([details(results, status=status)] + list(notes)).strip()
+    if more:
+        print("\n" + more)
+    known = "".join(f", {counts[s]} {s}" for s in ("xfail", "xpass") if counts[s])
+    print(f"\n{len(results)} cases: {counts['passed']} passed, {counts['failed']} failed, "
+          f"{counts['not implemented']} not implemented{known}; "
+          f"{sum(len(r.samples) for r in results)} samples checked in {seconds:.1f} s")
+    return counts
+
+
 def main(args, impl: Implementation) -> int:
     start = time.perf_counter()
+    entries = known_mod.read(args.xfails) if getattr(args, "xfails", None) else []
     results = run(impl, args.case, args.seed, args.samples, args.dtype)
+    judged = [known_mod.judge(r, entries) for r in results]
+    status = [st for st, _ in judged]
+    notes = [line for _, ns in judged for line in ns]
+    for warning in known_mod.unmatched(entries, results):
+        print(warning, file=sys.stderr)
     score = None
     if impl.name == "handwritten" and not args.no_mutants:
         score = mutation_score(args.case, args.seed, args.samples)
     seconds = time.perf_counter() - start
-    counts = {s: sum(r.status == s for r in results) for s in ("passed", "failed", "not implemented")}
-    print(f"gradref report: {impl.name}, {args.samples} samples per case, seed {args.seed}, "
-          f"{args.dtype} (forward/jax bound {rtol(np.dtype(args.dtype)):.1e}; fd bound estimated "
-          "per sample)\n")
-    print(table(results))
-    more = details(results)
-    if more:
-        print("\n" + more)
-    print(f"\n{len(results)} cases: {counts['passed']} passed, {counts['failed']} failed, "
-          f"{counts['not implemented']} not implemented; "
-          f"{sum(len(r.samples) for r in results)} samples checked in {seconds:.1f} s")
+    counts = render(results, f"gradref report: {impl.name}, {args.samples} samples per case, seed "
+                    f"{args.seed}, {args.dtype} (forward/jax bound {rtol(np.dtype(args.dtype)):.1e}; "
+                    "fd bound estimated per sample)", status, notes, seconds)
     if score is not None:
         caught, missed = score
         total = caught + len(missed)
@@ -107,7 +167,34 @@ def main(args, impl: Implementation) -> int:
               f"({100.0 * caught / max(total, 1):.0f}%)"
               + ("" if not missed else "; missed: " + ", ".join(m.id for m in missed)))
     if args.json:
-        Path(args.json).write_text(json.dumps(
-            to_json(results, impl, args.seed, args.samples, args.dtype, score, seconds), indent=2))
+        Path(args.json).write_text(json.dumps(to_json(
+            results, impl, args.seed, args.samples, args.dtype, score, seconds, status, notes),
+            indent=2))
         print(f"wrote {args.json}")
-    return 1 if counts["failed"] or (score is not None and score[1]) else 0
+    return 1 if counts["failed"] or counts["xpass"] or (score is not None and score[1]) else 0
+
+
+def main_results(args, vectors, results: dict) -> int:
+    """`gradref check-results`: a results file judged like an implementation."""
+    start = time.perf_counter()
+    entries = known_mod.read(args.xfails) if args.xfails else []
+    docs = vectors.load_documents(args.vectors, args.case)
+    checked = vectors.check_results(docs, results, args.vectors, args.results)
+    judged = [known_mod.judge(r, entries) for r in checked]
+    status = [st for st, _ in judged]
+    notes = [line for _, ns in judged for line in ns]
+    for warning in known_mod.unmatched(entries, checked):
+        print(warning, file=sys.stderr)
+    name = results.get("implementation", args.results)
+    seconds = time.perf_counter() - start
+    seed = docs[0]["seed"] if docs else 0
+    n = max((len(d["samples"]) for d in docs), default=0)
+    counts = render(checked, f"gradref check-results: {name} ({args.results}) against "
+                    f"{args.vectors}, {n} samples per case, seed {seed}, float64 (forward/jax "
+                    f"bound {rtol(np.float64):.1e}; fd bound estimated per sample)",
+                    status, notes, seconds)
+    if args.json:
+        Path(args.json).write_text(json.dumps(to_json(
+            checked, name, seed, n, "float64", None, seconds, status, notes), indent=2))
+        print(f"wrote {args.json}")
+    return 1 if counts["failed"] or counts["xpass"] else 0

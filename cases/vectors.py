@@ -1,0 +1,387 @@
+"""Language-neutral test vectors: the catalogue's samples and oracle values as JSON files.
+
+    gradref export vectors                     write vectors/<case>.json, index.json, schema.json
+    gradref results vectors out.json --impl X  run a Python implementation on them (a results file)
+    gradref check-results vectors out.json     judge a results file, from any language
+
+A vector file holds, per sample, the inputs, the upstream gradient, the reference outputs and
+gradients (jax.vjp) and the finite-difference estimates with their error estimates, so that a
+results file is judged by the same four checks, tolerances and report as `gradref report`.
+Floats are JSON numbers written as the shortest decimal string that reads back as the same
+IEEE-754 float64 (Python's repr); any correctly rounded parser (strtod, Double.parseDouble,
+serde_json) recovers them bit for bit. Integers (labels) are JSON integers; Static parameters are
+their JSON value (tuples as arrays).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from . import check, oracles
+from .catalogue import select
+from .check import CaseResult
+from .impl import Implementation, ImplementationError
+from .sampling import Sample
+from .spec import Arg, Case, CaseError, Integers, Static
+from .tolerance import FD_COND, FD_DIRECTIONS, FD_SAFETY, FD_STEP, FD_STEP_FLOOR, SCALE_FLOOR, rtol
+
+FORMAT, VERSION = "gradref-vectors", 1
+RESULTS_FORMAT = "gradref-results"
+FLOATS = ("JSON numbers: the shortest decimal that reads back as the same IEEE-754 float64 "
+          "(Python repr); parse with a correctly rounded parser to recover the exact bits")
+# A case whose one sample holds more numbers than this is left out of the export (its vectors
+# would be megabytes per sample); index.json names it and says why.
+MAX_NUMBERS_PER_SAMPLE = 20_000
+
+
+def _jsonable(value, where: str):
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v, where) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v, where) for v in value]
+    if isinstance(value, np.ndarray):     # tagged, so that it reads back as an array
+        return {"ndarray": value.tolist(), "dtype": value.dtype.name, "shape": list(value.shape)}
+    if isinstance(value, (np.integer, np.floating, np.bool_)):
+        return value.item()
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    raise CaseError(f"{where}: {type(value).__name__} cannot be written as JSON")
+
+
+def _from_json(value):
+    """A Static value as the implementation gets it: tagged arrays back to NumPy arrays."""
+    if isinstance(value, dict):
+        if set(value) == {"ndarray", "dtype", "shape"}:
+            return np.asarray(value["ndarray"], dtype=value["dtype"]).reshape(value["shape"])
+        return {k: _from_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_from_json(v) for v in value]
+    return value
+
+
+def numbers_per_sample(case: Case) -> int:
+    shapes = oracles.output_shapes(case)
+    size = lambda s: int(np.prod(s, dtype=np.int64))   # noqa: E731
+    e = case.n_diff_elements
+    k = FD_DIRECTIONS if case.fd_mode == "directional" else e
+    return (sum(size(a.shape) for a in case.arrays) + 2 * sum(size(s) for s in shapes)
+            + 2 * e + 3 * k + (k * e if case.fd_mode == "directional" else 0))
+
+
+def case_document(case: Case, seed: int, n: int) -> dict:
+    ss, ov = check.block(case, seed, 0, n, "float64")
+    shapes = oracles.output_shapes(case)
+    samples = []
+    for i, s in enumerate(ss):
+        fd = {"steps": ov.fd_steps[i].tolist(), "estimate": ov.fd_estimate[i].tolist(),
+              "truncation": ov.fd_truncation[i].tolist(), "rounding": ov.fd_rounding[i].tolist()}
+        if ov.directions is not None:
+            fd["directions"] = ov.directions[i].astype(np.int64).tolist()
+        samples.append({
+            "id": s.id,
+            "inputs": {k: v.tolist() for k, v in s.arrays.items()},
+            "upstream": {o: d.tolist() for o, d in zip(case.outputs, s.douts)},
+            "expected": {**{o: ov.outputs[k][i].tolist() for k, o in enumerate(case.outputs)},
+                         **{g: ov.grads[k][i].tolist() for k, g in enumerate(case.grad_names)}},
+            "fd": fd,
+        })
+    names = ", ".join(a.name for a in case.args)
+    functions = Implementation("", {}).op_names(case)
+    call = (f"{case.outputs[0]}, grads = {functions[0]}({names})" if case.style == "loss" else
+            f"{', '.join(case.outputs)}, cache = {functions[0]}({names}); "
+            f"{', '.join(case.grad_names)} = {functions[1]}("
+            f"{', '.join('d' + o for o in case.outputs)}, cache)")
+    return {
+        "format": FORMAT, "version": VERSION, "floats": FLOATS,
+        "case": case.name, "op": case.op, "source": case.source, "style": case.style,
+        "functions": list(functions), "call": call,
+        "args": [{"name": a.name, "kind": "array", "shape": list(a.shape),
+                  "dtype": "int64" if isinstance(a.domain, Integers) else "float64",
+                  "differentiable": a.diff, "domain": str(a.domain)} if isinstance(a, Arg) else
+                 {"name": a.name, "kind": "static", "value": _jsonable(a.value, case.name)}
+                 for a in case.args],
+        "outputs": [{"name": o, "shape": list(s)} for o, s in zip(case.outputs, shapes)],
+        "gradients": [{"name": g, "shape": list(a.shape)}
+                      for g, a in zip(case.grad_names, case.diff_args)],
+        "kink": case.kink or None,
+        "seed": seed,
+        "tolerances": {
+            "forward_and_gradient_rtol": rtol(np.float64), "scale_floor": SCALE_FLOOR,
+            "fd_safety": FD_SAFETY, "fd_cond": FD_COND,
+            "rule": "forward and gradients, per array: max|got - expected| / scale <= rtol, "
+                    "scale = max|expected|, floored at scale_floor times the largest such max of "
+                    "the sample's arrays. Finite differences, full: per element i, |g_i - "
+                    "estimate_i / steps_i| <= (fd_safety * truncation_i + rounding_i) / steps_i + "
+                    "rtol * scale; directional: per direction k with u_k = directions_k * steps, "
+                    "|<g, u_k> - estimate_k| <= fd_safety * truncation_k + rounding_k + rtol * "
+                    "max|g| * |u_k|_1"},
+        "fd": {"mode": case.fd_mode, "step": FD_STEP, "step_floor": FD_STEP_FLOOR,
+               "directions": FD_DIRECTIONS if case.fd_mode == "directional" else None,
+               "method": "central differences D(t) of <upstream, f> at t = 1, 1/2, 1/4 along "
+                         "u = e_i * steps_i (full) or directions * steps; estimate = (4 D(1/4) - "
+                         "D(1/2)) / 3, truncation = |estimate - (4 D(1/2) - D(1)) / 3|"},
+        "samples": samples,
+    }
+
+
+def dumps(doc: dict) -> str:
+    """Stable bytes: the header indented, one sample a line."""
+    head = {k: v for k, v in doc.items() if k != "samples"}
+    text = json.dumps(head, indent=1, allow_nan=False)[:-2]
+    rows = ",\n".join(json.dumps(s, separators=(",", ":"), allow_nan=False) for s in doc["samples"])
+    return f'{text},\n "samples": [\n{rows}\n ]\n}}\n'
+
+
+def export(directory: str, case_names=(), seed: int = 0, n: int = 20) -> list[str]:
+    """Write <case>.json per case, index.json and schema.json; return the lines to print."""
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    written, left_out = [], {}
+    for case in select(case_names):
+        size = numbers_per_sample(case)
+        if size > MAX_NUMBERS_PER_SAMPLE:
+            left_out[case.name] = (f"{size} numbers per sample (over {MAX_NUMBERS_PER_SAMPLE}); "
+                                   "a smaller case covers the same op")
+            continue
+        (out / f"{case.name}.json").write_text(dumps(case_document(case, seed, n)))
+        written.append(case.name)
+    index = {"format": FORMAT, "version": VERSION, "seed": seed, "samples_per_case": n,
+             "regenerate": "gradref export vectors" + (f" --seed {seed}" if seed else "")
+                           + (f" --samples {n}" if n != 20 else ""),
+             "cases": written, "left_out": left_out}
+    (out / "index.json").write_text(json.dumps(index, indent=1) + "\n")
+    (out / "schema.json").write_text(json.dumps(SCHEMA, indent=1) + "\n")
+    return [f"wrote {len(written)} cases to {out}/ ({seed=}, {n} samples each)"] + \
+        [f"left out {k}: {v}" for k, v in left_out.items()]
+
+
+# --- reading vectors back ----------------------------------------------------------------------
+
+def load_documents(path: str, case_names=()) -> list[dict]:
+    p = Path(path)
+    files = [p] if p.is_file() else sorted(f for f in p.glob("*.json")
+                                           if f.name not in ("index.json", "schema.json"))
+    if p.is_dir() and (p / "index.json").exists():       # catalogue order
+        order = json.loads((p / "index.json").read_text()).get("cases", [])
+        files.sort(key=lambda f: order.index(f.stem) if f.stem in order else len(order))
+    if not files:
+        raise ImplementationError(f"{path}: no vector files (run: gradref export {path})")
+    docs = []
+    for f in files:
+        doc = json.loads(f.read_text())
+        if doc.get("format") != FORMAT or doc.get("version") != VERSION:
+            raise ImplementationError(f"{f}: not a {FORMAT} version {VERSION} file")
+        docs.append(doc)
+    if case_names:
+        known = {d["case"] for d in docs}
+        missing = [c for c in case_names if c not in known]
+        if missing:
+            raise CaseError(f"{path} holds no case {missing[0]!r}")
+        docs = [d for d in docs if d["case"] in case_names]
+    return docs
+
+
+def case_of(doc: dict) -> Case:
+    """The case as the file describes it (no reference: the file holds the oracle values)."""
+    args = tuple(Arg(a["name"], tuple(a["shape"]), Integers(0, 1) if a["dtype"] == "int64" else None,
+                     a["differentiable"]) if a["kind"] == "array" else Static(a["name"], _from_json(a["value"]))
+                 for a in doc["args"])
+    shapes = [tuple(o["shape"]) for o in doc["outputs"]]
+
+    def shapes_only(*_):    # the checker asks the reference only for its output shapes
+        outs = tuple(np.zeros(s) for s in shapes)
+        return outs if len(outs) > 1 else outs[0]
+    return Case(doc["case"], doc["op"], doc["source"], args, reference=shapes_only,
+                outputs=tuple(o["name"] for o in doc["outputs"]), style=doc["style"],
+                kink=doc["kink"] or "", fd=doc["fd"]["mode"])
+
+
+def oracle_values(doc: dict) -> oracles.OracleValues:
+    ss = doc["samples"]
+    f64 = lambda v: np.asarray(v, dtype=np.float64)   # noqa: E731
+    directions = ([f64(s["fd"]["directions"]) for s in ss] if doc["fd"]["mode"] == "directional"
+                  else None)
+    return oracles.OracleValues(
+        outputs=tuple(np.stack([f64(s["expected"][o["name"]]) for s in ss]) for o in doc["outputs"]),
+        grads=tuple(np.stack([f64(s["expected"][g["name"]]) for s in ss]) for g in doc["gradients"]),
+        fd_estimate=np.stack([f64(s["fd"]["estimate"]) for s in ss]),
+        fd_truncation=np.stack([f64(s["fd"]["truncation"]) for s in ss]),
+        fd_rounding=np.stack([f64(s["fd"]["rounding"]) for s in ss]),
+        fd_steps=np.stack([f64(s["fd"]["steps"]) for s in ss]),
+        directions=None if directions is None else np.stack(directions))
+
+
+def sample_of(case: Case, doc: dict, i: int) -> Sample:
+    s = doc["samples"][i]
+    arrays = {a.name: np.asarray(s["inputs"][a.name],
+                                 dtype=np.int64 if isinstance(a.domain, Integers) else np.float64)
+              for a in case.arrays}
+    douts = tuple(np.asarray(s["upstream"][o], dtype=np.float64) for o in case.outputs)
+    return Sample(case, i, arrays, douts, None)
+
+
+def _check_tolerances(doc: dict) -> None:
+    t = doc["tolerances"]
+    now = {"forward_and_gradient_rtol": rtol(np.float64), "scale_floor": SCALE_FLOOR,
+           "fd_safety": FD_SAFETY, "fd_cond": FD_COND}
+    changed = [k for k, v in now.items() if t.get(k) != v]
+    if changed:
+        raise CaseError(f"case {doc['case']!r}: the vectors were exported with other tolerances "
+                        f"({', '.join(changed)}); re-export them with this version of gradref")
+
+
+# --- results files -----------------------------------------------------------------------------
+
+def compute_results(impl: Implementation, docs: list[dict]) -> dict:
+    """Run a Python implementation on the vectors' inputs: a results file, as another language
+    would write it (ops the implementation lacks are left out)."""
+    results = {}
+    for doc in docs:
+        case = case_of(doc)
+        if not all(n in impl.namespace for n in doc["functions"]):
+            continue
+        fns = tuple(impl.namespace[n] for n in doc["functions"])
+        for i, s in enumerate(doc["samples"]):
+            outs, grads, _ = check.run_implementation(case, fns, sample_of(case, doc, i), np.float64)
+            entry = {}
+            for names, values in ((case.outputs, outs), (case.grad_names, grads)):
+                if values is not None:
+                    entry |= {k: v.tolist() for k, v in zip(names, values)}
+            results[s["id"]] = entry
+    return {"format": RESULTS_FORMAT, "version": VERSION, "implementation": impl.name,
+            "results": results}
+
+
+def _value(raw, shape, what: str, problems: list) -> np.ndarray | None:
+    if isinstance(raw, str):          # hex floats ("0x1.8p+1") and "nan"/"inf" are accepted too
+        try:
+            raw = float.fromhex(raw)
+        except ValueError:
+            raw = float(raw) if raw.lower().lstrip("+-") in ("nan", "inf", "infinity") else raw
+    try:
+        value = np.asarray(raw, dtype=np.float64)
+    except (TypeError, ValueError):
+        problems.append(f"{what} is not a number or a nested list of numbers")
+        return None
+    return check._array(value, tuple(shape), np.float64, what, problems)
+
+
+def _named(entry: dict, specs: list, label: str, problems: list) -> tuple | None:
+    """The arrays `specs` names from one sample's results; None if any is missing or unusable."""
+    values = []
+    for spec in specs:
+        what = label.format(spec["name"])
+        if spec["name"] not in entry:
+            problems.append(f"no {what}")
+            values.append(None)
+        else:
+            values.append(_value(entry[spec["name"]], spec["shape"], what, problems))
+    return None if any(v is None for v in values) else tuple(values)
+
+
+def check_results(docs: list[dict], results: dict, vectors: str, results_path: str) -> list[CaseResult]:
+    """Judge a results file against the vectors: same checks, tolerances and verdicts as report."""
+    if results.get("format") != RESULTS_FORMAT:
+        raise ImplementationError(f"{results_path}: not a {RESULTS_FORMAT} file "
+                                  "(see docs/checking-your-own.md)")
+    by_id = results.get("results", {})
+    name = results.get("implementation", results_path)
+    out = []
+    for doc in docs:
+        _check_tolerances(doc)
+        case = case_of(doc)
+        result = CaseResult(case, name, doc["seed"], "float64")
+        ids = [s["id"] for s in doc["samples"]]
+        if not any(i in by_id for i in ids):
+            result.not_implemented = f"{results_path} has no result for any sample of {case.name}"
+            out.append(result)
+            continue
+        runs = []
+        for sid in ids:
+            entry, problems = by_id.get(sid), []
+            outs = grads = None
+            if entry is None:
+                problems.append(f"no result for sample {sid}")
+            else:
+                outs = _named(entry, doc["outputs"], "output {!r}", problems)
+                grads = _named(entry, doc["gradients"], "gradient {}", problems)
+            runs.append((outs, grads, problems))
+
+        def repro(chk, sid):
+            return (f"reproduce: gradref check-results {vectors} {results_path} "
+                    f"--case {case.name}   # {sid}, {check.CHECKS[chk]}")
+        result.samples = check.judge(case, ids, runs, oracle_values(doc),
+                                     doc["tolerances"]["forward_and_gradient_rtol"], repro)
+        out.append(result)
+    return out
+
+
+# --- the JSON Schema of a vector file -----------------------------------------------------------
+
+_TENSOR = {"anyOf": [{"type": "number"}, {"type": "array", "items": {"$ref": "#/$defs/tensor"}}]}
+_NAMED = {"type": "object", "additionalProperties": {"$ref": "#/$defs/tensor"}}
+_SHAPED = {"type": "object", "required": ["name", "shape"], "additionalProperties": False,
+           "properties": {"name": {"type": "string"},
+                          "shape": {"type": "array", "items": {"type": "integer", "minimum": 0}}}}
+_NUMBERS = {"type": "array", "items": {"type": "number"}}
+SCHEMA = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://gradref/vectors/schema.json",
+    "title": f"{FORMAT} version {VERSION}: one case of the gradref catalogue, its samples and "
+             "oracle values",
+    "type": "object",
+    "required": ["format", "version", "floats", "case", "op", "source", "style", "functions",
+                 "call", "args",
+                 "outputs", "gradients", "kink", "seed", "tolerances", "fd", "samples"],
+    "additionalProperties": False,
+    "properties": {
+        "format": {"const": FORMAT},
+        "version": {"const": VERSION},
+        "floats": {"type": "string"},
+        "case": {"type": "string"}, "op": {"type": "string"}, "source": {"type": "string"},
+        "style": {"enum": ["pair", "loss"]},
+        "functions": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 2},
+        "call": {"type": "string"},
+        "args": {"type": "array", "items": {"anyOf": [
+            {"type": "object", "additionalProperties": False,
+             "required": ["name", "kind", "shape", "dtype", "differentiable", "domain"],
+             "properties": {"name": {"type": "string"}, "kind": {"const": "array"},
+                            "shape": {"type": "array", "items": {"type": "integer", "minimum": 0}},
+                            "dtype": {"enum": ["float64", "int64"]},
+                            "differentiable": {"type": "boolean"}, "domain": {"type": "string"}}},
+            {"type": "object", "additionalProperties": False, "required": ["name", "kind", "value"],
+             "properties": {"name": {"type": "string"}, "kind": {"const": "static"},
+                            "value": {"description": "the parameter as JSON; a NumPy array "
+                                      "inside it as {ndarray: nested list, dtype, shape}"}}}]}},
+        "outputs": {"type": "array", "items": _SHAPED},
+        "gradients": {"type": "array", "items": _SHAPED},
+        "kink": {"type": ["string", "null"]},
+        "seed": {"type": "integer"},
+        "tolerances": {"type": "object", "required": ["forward_and_gradient_rtol", "scale_floor",
+                                                      "fd_safety", "fd_cond", "rule"],
+                       "properties": {"forward_and_gradient_rtol": {"type": "number"},
+                                      "scale_floor": {"type": "number"},
+                                      "fd_safety": {"type": "number"}, "fd_cond": {"type": "number"},
+                                      "rule": {"type": "string"}}},
+        "fd": {"type": "object", "required": ["mode", "step", "step_floor", "directions", "method"],
+               "properties": {"mode": {"enum": ["full", "directional"]},
+                              "step": {"type": "number"}, "step_floor": {"type": "number"},
+                              "directions": {"type": ["integer", "null"]},
+                              "method": {"type": "string"}}},
+        "samples": {"type": "array", "items": {
+            "type": "object", "additionalProperties": False,
+            "required": ["id", "inputs", "upstream", "expected", "fd"],
+            "properties": {
+                "id": {"type": "string"}, "inputs": _NAMED, "upstream": _NAMED, "expected": _NAMED,
+                "fd": {"type": "object", "additionalProperties": False,
+                       "required": ["steps", "estimate", "truncation", "rounding"],
+                       "properties": {"steps": _NUMBERS, "estimate": _NUMBERS,
+                                      "truncation": _NUMBERS, "rounding": _NUMBERS,
+                                      "directions": {"type": "array", "items": {
+                                          "type": "array", "items": {"enum": [-1, 1]}}}}}}}},
+    },
+    "$defs": {"tensor": _TENSOR},
+}

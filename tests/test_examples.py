@@ -1,0 +1,46 @@
+"""The examples plug in like any layers file: an autograd engine written here, and PyTorch."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+import cases
+from cases import check, cli
+from cases.tolerance import GOLDEN_RTOL
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def statuses(tmp_path, path):
+    out = tmp_path / "report.json"
+    rc = cli.main(["report", "--impl", str(path), "--json", str(out)])
+    return rc, {c["case"]: c["status"] for c in json.loads(out.read_text())["cases"]}
+
+
+def defined(path):
+    """Each case: passed if the file defines its op, else not implemented."""
+    impl = cases.load(str(path))
+    return {c.name: "passed" if impl.lookup(c)[0] else "not implemented" for c in cases.CASES}
+
+
+def test_micrograd_engine_passes_the_scalar_cases(tmp_path):
+    rc, got = statuses(tmp_path, EXAMPLES / "micrograd_engine.py")
+    assert rc == 0 and got == defined(EXAMPLES / "micrograd_engine.py")
+    assert [k for k, v in got.items() if v == "passed"] == [
+        "multiply", "max_gate", "chain_rule", "staged", "patterns_circuit"]
+
+
+def test_micrograd_engine_follows_the_notes_at_a_max_tie():
+    impl = cases.load(str(EXAMPLES / "micrograd_engine.py"))
+    for name in ("max_gate", "patterns_circuit"):
+        case = cases.get(name)
+        for g in case.goldens:
+            assert check.check_golden(case, impl, g, GOLDEN_RTOL).ok, (name, g.note)
+
+
+def test_torch_example_passes_every_op_it_defines(tmp_path):
+    pytest.importorskip("torch")
+    rc, got = statuses(tmp_path, EXAMPLES / "torch_ops.py")
+    assert rc == 0 and got == defined(EXAMPLES / "torch_ops.py")
+    assert "not implemented" not in [got[c.name] for c in cases.CASES if c.source.startswith("A")]

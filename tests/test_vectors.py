@@ -1,0 +1,141 @@
+"""Language-neutral vectors: committed, exact, valid, and judged like any implementation."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import cases
+from cases import check, cli, vectors
+
+VECTORS = Path(__file__).resolve().parent.parent / "vectors"
+
+
+def test_committed_vectors_are_what_export_writes_now(tmp_path):
+    """Byte for byte, every file, none missing, none extra."""
+    vectors.export(str(tmp_path))
+    fresh = {f.name: f.read_bytes() for f in tmp_path.iterdir()}
+    committed = {f.name: f.read_bytes() for f in VECTORS.glob("*.json")}
+    drift = sorted(n for n in fresh.keys() | committed.keys() if fresh.get(n) != committed.get(n))
+    assert not drift, f"vectors/ is out of date ({', '.join(drift)}): run gradref export vectors"
+
+
+def test_floats_round_trip_exactly():
+    doc = json.loads((VECTORS / "staged.json").read_text())
+    ov = check.oracle_values(cases.get("staged"), 0, 20, "float64")
+    got = np.array([s["expected"]["dx"] for s in doc["samples"]])
+    assert np.array_equal(got, ov.grads[0]) and got.dtype == np.float64
+    assert np.array_equal([s["fd"]["estimate"] for s in doc["samples"]], ov.fd_estimate)
+
+
+# --- the schema, checked by a small validator of the subset of JSON Schema it uses --------------
+
+def validate(value, schema, root, path="$"):
+    """Problems (path: why) of `value` against `schema`: type, const, enum, properties, required,
+    additionalProperties, items, anyOf, $ref, minimum, minItems, maxItems."""
+    if "$ref" in schema:
+        return validate(value, root["$defs"][schema["$ref"].rsplit("/", 1)[-1]], root, path)
+    if "anyOf" in schema:
+        options = [validate(value, s, root, path) for s in schema["anyOf"]]
+        return [] if any(not o for o in options) else [f"{path}: matches no anyOf option"]
+    types = {"object": dict, "array": list, "string": str, "boolean": bool, "null": type(None),
+             "integer": int, "number": (int, float)}
+    if "type" in schema:
+        allowed = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        if not any(isinstance(value, types[t]) and not (isinstance(value, bool) and t in
+                   ("integer", "number")) for t in allowed):
+            return [f"{path}: {type(value).__name__} is not {schema['type']}"]
+    if "const" in schema and value != schema["const"]:
+        return [f"{path}: {value!r} != {schema['const']!r}"]
+    if "enum" in schema and value not in schema["enum"]:
+        return [f"{path}: {value!r} not in {schema['enum']}"]
+    if "minimum" in schema and value < schema["minimum"]:
+        return [f"{path}: {value} < {schema['minimum']}"]
+    if isinstance(value, list) and not schema.get("minItems", 0) <= len(value) <= schema.get(
+            "maxItems", len(value)):
+        return [f"{path}: {len(value)} items, outside [minItems, maxItems]"]
+    problems = []
+    if isinstance(value, dict):
+        problems += [f"{path}: lacks {k!r}" for k in schema.get("required", []) if k not in value]
+        for k, v in value.items():
+            sub = schema.get("properties", {}).get(k, schema.get("additionalProperties", {}))
+            if sub is False:
+                problems.append(f"{path}: unexpected {k!r}")
+            else:
+                problems += validate(v, sub, root, f"{path}.{k}")
+    if isinstance(value, list) and "items" in schema:
+        for i, v in enumerate(value):
+            problems += validate(v, schema["items"], root, f"{path}[{i}]")
+    return problems
+
+
+def test_every_vector_file_validates_against_the_committed_schema():
+    schema = json.loads((VECTORS / "schema.json").read_text())
+    files = [f for f in VECTORS.glob("*.json") if f.name not in ("schema.json", "index.json")]
+    assert len(files) == len(json.loads((VECTORS / "index.json").read_text())["cases"])
+    for f in files:
+        assert validate(json.loads(f.read_text()), schema, schema) == [], f.name
+
+
+def test_the_validator_rejects_a_broken_file():
+    schema = json.loads((VECTORS / "schema.json").read_text())
+    doc = json.loads((VECTORS / "staged.json").read_text())
+    doc["samples"][3]["expected"]["dx"] = "0.5"
+    del doc["tolerances"]["fd_safety"]
+    problems = validate(doc, schema, schema)
+    assert "$.samples[3].expected.dx: matches no anyOf option" in problems
+    assert "$.tolerances: lacks 'fd_safety'" in problems
+
+
+# --- check-results: the same verdicts for a results file from any language ----------------------
+
+@pytest.fixture(scope="module")
+def handwritten_results(tmp_path_factory):
+    path = tmp_path_factory.mktemp("results") / "handwritten.json"
+    assert cli.main(["results", str(VECTORS), str(path)]) == 0
+    return path
+
+
+def check_results(tmp_path, results_path, *extra):
+    out = tmp_path / "verdicts.json"
+    rc = cli.main(["check-results", str(VECTORS), str(results_path), "--json", str(out), *extra])
+    return rc, json.loads(out.read_text())
+
+
+def test_results_of_the_handwritten_reference_pass(tmp_path, handwritten_results):
+    rc, doc = check_results(tmp_path, handwritten_results)
+    assert rc == 0 and doc["implementation"] == "handwritten"
+    assert doc["summary"]["passed"] == len(doc["cases"]) > 0
+
+
+def test_one_perturbed_value_fails_naming_case_sample_gradient_and_entry(tmp_path, handwritten_results):
+    results = json.loads(handwritten_results.read_text())
+    results["results"]["matmul-s4"]["dW"][2][7] += 1e-6
+    path = tmp_path / "perturbed.json"
+    path.write_text(json.dumps(results))
+    rc, doc = check_results(tmp_path, path)
+    assert rc == 1
+    failed = [c for c in doc["cases"] if c["status"] == "failed"]
+    assert [c["case"] for c in failed] == ["matmul"]
+    message = failed[0]["failures"][0]["message"]
+    assert message.startswith("matmul-s4: dW vs jax.vjp: 1 of 50 entries off; worst at [2, 7]: got ")
+    assert f"gradref check-results {VECTORS} {path} --case matmul" in message
+    assert set(failed[0]["failed_checks"]) == {"jax", "fd"}
+
+
+def test_missing_and_malformed_results_are_clear_failures(tmp_path, handwritten_results):
+    results = json.loads(handwritten_results.read_text())
+    del results["results"]["staged-s1"]["dy"]
+    results["results"]["staged-s2"]["dx"] = [1.0, 2.0]
+    del results["results"]["staged-s3"]
+    results["results"] = {k: v for k, v in results["results"].items() if not k.startswith("exp-")}
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(results))
+    rc, doc = check_results(tmp_path, path, "--case", "staged", "exp")
+    staged, exp = sorted(doc["cases"], key=lambda c: c["case"] != "staged")
+    messages = " ".join(f["message"] for f in staged["failures"])
+    assert rc == 1 and exp["status"] == "not implemented" and staged["status"] == "failed"
+    for part in ("staged-s1: no gradient dy", "staged-s2: gradient dx has shape (2,), expected ()",
+                 "staged-s3: no result for sample staged-s3"):
+        assert part in messages
