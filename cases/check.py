@@ -192,6 +192,16 @@ def _layout(case: Case) -> tuple:
             Implementation("", {}).op_names(case), case.grad_names)
 
 
+def _static_copy(value, dtype):
+    """A fresh copy of a Static parameter, float arrays in it (bn_param's running statistics) in
+    the implementation's dtype."""
+    if isinstance(value, dict):
+        return {k: _static_copy(v, dtype) for k, v in value.items()}
+    if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+        return value.astype(dtype)
+    return copy.deepcopy(value)
+
+
 def run_implementation(case: Case, fns: tuple, sample: Sample, dtype) -> tuple:
     """(outputs, gradients, problems) of the implementation on one sample, both float64 tuples
     or None where unusable. Runs on copies; reports anything it does wrong as a problem."""
@@ -201,7 +211,7 @@ def run_implementation(case: Case, fns: tuple, sample: Sample, dtype) -> tuple:
     pristine = {k: v.copy() for k, v in arrays.items()}
     args, it = [], iter(arrays.values())
     for a in case.args:
-        args.append(next(it) if isinstance(a, Arg) else copy.deepcopy(a.value))
+        args.append(next(it) if isinstance(a, Arg) else _static_copy(a.value, t))
     shapes, grad_shapes, names, grad_names = _layout(case)
 
     # forward (or the loss function)

@@ -211,8 +211,8 @@ MUTANTS_B = (
     # B7 SVM of one vector
     Mutant("multiclass_svm_loss", "multiclass_svm_loss", "ds[y] -= np.sum(ds)", "ds[y] = -1",
            "s_y gets -1, not minus the count of positive margins"),
-    Mutant("multiclass_svm_loss", "multiclass_svm_loss", "ds = (margins > 0).astype(float)",
-           "ds = margins.astype(float)", "the margins instead of their indicator"),
+    Mutant("multiclass_svm_loss", "multiclass_svm_loss", "ds = (margins > 0).astype(s.dtype)",
+           "ds = margins.astype(s.dtype)", "the margins instead of their indicator"),
     # B8 linear classifiers
     Mutant("linear_svm_loss", "linear_svm_loss", "dW = np.outer(ds, x)", "dW = np.outer(x, ds)",
            "transposed dW, (4, 3) for W (3, 4)"),

@@ -346,7 +346,7 @@ MUTANTS_C_LAYERS = (
            "dx[np.arange(N), y] -= 1.0 / N", "s_y counted once, not once per active margin"),
     *_both(("svm_loss", "svm_loss_n1"), "svm_loss", "dhinge = dmargins * (margins > 0)",
            "dhinge = dmargins", "inactive margins pass the gradient"),
-    Mutant("svm_loss", "svm_loss", "dmargins = np.full(margins.shape, 1.0 / N)",
+    Mutant("svm_loss", "svm_loss", "dmargins = np.full(margins.shape, 1.0 / N, dtype=x.dtype)",
            "dmargins = np.ones(margins.shape)", "dx not divided by N"),
     # C8 batchnorm, staged
     Mutant("batchnorm", "batchnorm_backward", "dxmu += 2.0 * xmu * dsq", "dxmu = 2.0 * xmu * dsq",

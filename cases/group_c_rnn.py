@@ -250,8 +250,9 @@ MUTANTS_C_RNN = (
            "0.5 reg convention"),
     Mutant("svm_loss_vectorized", "svm_loss_vectorized", "dscores = (margins > 0) * dmargins",
            "dscores = (margins >= 0) * dmargins", "clipped margins pass the gradient"),
-    Mutant("svm_loss_vectorized", "svm_loss_vectorized", "np.full(margins.shape, 1.0 / N)",
-           "np.full(margins.shape, 1.0)", "no mean over N"),
+    Mutant("svm_loss_vectorized", "svm_loss_vectorized",
+           "np.full(margins.shape, 1.0 / N, dtype=W.dtype)",
+           "np.full(margins.shape, 1.0, dtype=W.dtype)", "no mean over N"),
     Mutant("svm_loss_vectorized", "svm_loss_vectorized", "dscores[rows, y] -= dscores.sum(axis=1)",
            "dscores[rows, y] -= 1", "the correct class gets -1, not minus the count"),
     # C6 softmax

@@ -111,7 +111,7 @@ def multiclass_svm_loss(s, y, delta=1.0):
     margins = np.maximum(0, s - s[y] + delta)                     # (1)
     margins[y] = 0                                                # (2) only j != y
     L = np.sum(margins)                                           # (3)
-    ds = (margins > 0).astype(float)                              # (3)-(1) 1(m_j > 0)
+    ds = (margins > 0).astype(s.dtype)                            # (3)-(1) 1(m_j > 0)
     ds[y] -= np.sum(ds)                                           # (1) s_y forks into every margin
     return L, ds
 

@@ -99,7 +99,7 @@ def svm_loss(x, y):
     margins[np.arange(N), y] = 0.0                                # (3) j = y_i is not in the sum
     loss = np.sum(margins) / N                                    # (4) mean over N
     # backward
-    dmargins = np.full(margins.shape, 1.0 / N)                    # (4) dL/dm = 1/N
+    dmargins = np.full(margins.shape, 1.0 / N, dtype=x.dtype)     # (4) dL/dm = 1/N
     dhinge = dmargins * (margins > 0)                             # (3)-(2) max(0, .)' = 1(m > 0), 0 at y
     dx = 1.0 * dhinge                                             # (2) d(s_j - s_y)/ds_j = 1
     dx[np.arange(N), y] -= np.sum(dhinge, axis=1)                 # (1) s_y forks into every margin
@@ -229,7 +229,7 @@ def dropout_forward(x, dropout_param):
 
     mask = None
     if mode == "train":
-        mask = (np.random.rand(*x.shape) < p) / p                 # (1) keep with probability p, scale by 1/p
+        mask = ((np.random.rand(*x.shape) < p) / p).astype(x.dtype)  # (1) keep with prob. p, scale by 1/p
         out = x * mask                                            # (2)
     elif mode == "test":
         out = x.copy()                                            # (2) identity

@@ -22,7 +22,7 @@ __all__ = [
 # --- C5: multiclass SVM, L = (1/N) sum_i sum_{j != y_i} max(0, s_j - s_{y_i} + 1) + reg sum W^2. ---
 
 def svm_loss_naive(W, X, y, reg):
-    dW = np.zeros(W.shape)
+    dW = np.zeros_like(W)
     num_classes = W.shape[1]
     num_train = X.shape[0]
     loss = 0.0
@@ -54,7 +54,7 @@ def svm_loss_vectorized(W, X, y, reg):
     loss = margins.sum() / N                                      # (5) average over N
     loss += reg * np.sum(W * W)                                   # (6) penalty
     # backward
-    dmargins = np.full(margins.shape, 1.0 / N)                    # (5)
+    dmargins = np.full(margins.shape, 1.0 / N, dtype=W.dtype)                    # (5)
     dmargins[rows, y] = 0                                         # (4) the j = y_i terms are dropped
     dscores = (margins > 0) * dmargins                            # (3) 1(m > 0); 0 at the kink
     dscores[rows, y] -= dscores.sum(axis=1)                       # (2) s_{y_i} forks into every margin
