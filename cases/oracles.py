@@ -78,17 +78,15 @@ def _phi(case, diff, nondiff, douts):
     return sum(jnp.vdot(d, o) for d, o in zip(douts, outs))
 
 
-def _one_forward(case, diff, nondiff):
-    return call_reference(case, diff, nondiff)
-
-
-def _one_vjp(case, diff, nondiff, douts):
+def _one_sample(case, diff, nondiff, douts, directions):
+    """The three oracles of one sample: the reference forward, jax.vjp of it, and FD of it."""
     outs, pullback = jax.vjp(lambda *d: call_reference(case, d, nondiff), *diff)
-    return pullback(tuple(douts))
+    return outs, pullback(tuple(douts)), _one_fd(case, diff, nondiff, douts, directions, outs)
 
 
-def _one_fd(case, diff, nondiff, douts, directions):
-    """Richardson-extrapolated central differences of <dout, f> along each direction * h."""
+def _one_fd(case, diff, nondiff, douts, directions, outs=None):
+    """Richardson-extrapolated central differences of <dout, f> along each direction * h
+    (`outs`: the forward at the sample, when already computed)."""
     z, unravel = ravel_pytree(diff)
     h = FD_STEP * jnp.maximum(jnp.abs(z), FD_STEP_FLOOR)
     if directions is None:
@@ -107,7 +105,7 @@ def _one_fd(case, diff, nondiff, douts, directions):
     r1 = (4.0 * d2 - d1) / 3.0                                   # the t^2 terms cancel
     r2 = (4.0 * d4 - d2) / 3.0
     truncation = jnp.abs(r2 - r1)                                # ~15x r2's own t^4 error
-    outs = call_reference(case, diff, nondiff)
+    outs = call_reference(case, diff, nondiff) if outs is None else outs
     phi_abs = sum(jnp.sum(jnp.abs(d * o)) for d, o in zip(douts, outs))
     rounding = 6.0 * FD_COND * EPS64 * phi_abs * jnp.ones_like(r2)
     richardson = r2
@@ -116,14 +114,11 @@ def _one_fd(case, diff, nondiff, douts, directions):
 
 @functools.lru_cache(maxsize=None)
 def _compiled(case: Case, directional: bool):
-    """The three oracles of a case, vmapped over samples and jitted (compiled per batch size)."""
-    forward = jax.jit(jax.vmap(lambda d, n: _one_forward(case, d, n)))
-    vjp = jax.jit(jax.vmap(lambda d, n, g: _one_vjp(case, d, n, g)))
+    """The three oracles of a case in one function, vmapped over samples and jitted: one
+    compilation per case (the block size is fixed)."""
     if directional:
-        fd = jax.jit(jax.vmap(lambda d, n, g, v: _one_fd(case, d, n, g, v)))
-    else:
-        fd = jax.jit(jax.vmap(lambda d, n, g: _one_fd(case, d, n, g, None)))
-    return forward, vjp, fd
+        return jax.jit(jax.vmap(lambda d, n, g, v: _one_sample(case, d, n, g, v)))
+    return jax.jit(jax.vmap(lambda d, n, g: _one_sample(case, d, n, g, None)))
 
 
 def block_size(case: Case) -> int:
@@ -167,12 +162,7 @@ def evaluate(case: Case, arrays: list[dict], douts: list[tuple], directions: lis
     nondiff = tuple(np.stack([s[a.name] for s in arrays]) for a in case.arrays if not a.diff)
     g = tuple(np.stack([d[k] for d in douts]) for k in range(len(case.outputs)))
     directional = case.fd_mode == "directional"
-    forward, vjp, fd = _compiled(case, directional)
-
-    size = block_size(case)
-    outputs = _chunked(forward, (diff, nondiff), n, size)
-    grads = _chunked(vjp, (diff, nondiff, g), n, size)
     stacked = np.stack(directions) if directional else None
-    fd_args = (diff, nondiff, g) + ((stacked,) if directional else ())
-    fd_out = _chunked(fd, fd_args, n, size)
+    args = (diff, nondiff, g) + ((stacked,) if directional else ())
+    outputs, grads, fd_out = _chunked(_compiled(case, directional), args, n, block_size(case))
     return OracleValues(tuple(outputs), tuple(grads), *fd_out, directions=stacked)
