@@ -27,7 +27,7 @@ from . import oracles
 from .impl import Implementation, signature_problem
 from .sampling import Sample, draw_sample
 from .spec import Arg, Case, Integers
-from .tolerance import FD_SAFETY, SCALE_FLOOR, rtol
+from .tolerance import FD_SAFETY, PROBE_SLACK, SCALE_FLOOR, rtol
 
 TEST_FILE = "tests/test_reference.py"
 CHECKS = {  # verdict name -> the test that states it
@@ -298,34 +298,58 @@ def _worst_entry(diff: np.ndarray) -> int:
     return int(np.argmax(np.where(np.isfinite(diff), diff, np.inf))) if diff.size else 0
 
 
-def compare(label: str, names: tuple, got: tuple, expected: tuple, bound: float) -> Verdict:
-    """One sample: fails if any array's normwise error exceeds `bound`; the message names the
-    worst array, how many entries are off, the worst entry and both values."""
-    errors = normwise_errors(tuple(a[None] for a in got), tuple(e[None] for e in expected))[0]
+def allowed(expected: tuple, slack: tuple | None, bound: float) -> tuple:
+    """Per entry, the largest |got - expected| that passes: `bound` times the array's normwise
+    scale, plus the rounding-probe slack of that entry (cases/tolerance.py, PROBE_SLACK)."""
+    scales = _scales(expected)
+    return tuple(bound * scales[:, k].reshape((-1,) + (1,) * (e.ndim - 1))
+                 + (0.0 if slack is None else slack[k]) for k, e in enumerate(expected))
+
+
+def within(got: tuple, expected: tuple, slack: tuple | None, bound: float) -> np.ndarray:
+    """(S,) whether every entry of every array is within what `allowed` allows (nan fails)."""
+    limits = allowed(expected, slack, bound)
+    return np.all(np.stack([np.all(_rows(np.abs(a - e) <= m), axis=1)
+                            for a, e, m in zip(got, expected, limits)], axis=1), axis=1)
+
+
+def compare(label: str, names: tuple, got: tuple, expected: tuple, bound: float,
+            slack: tuple | None = None) -> Verdict:
+    """One sample: fails if any entry is off by more than `allowed`; the message names the worst
+    array, how many entries are off, the worst entry, both values and the bound."""
+    one = lambda xs: None if xs is None else tuple(x[None] for x in xs)   # noqa: E731
+    errors = normwise_errors(one(got), one(expected))[0]
     worst = float(np.max(errors))
-    if worst <= bound:
+    limits = [m[0] for m in allowed(one(expected), one(slack), bound)]
+    ratios = [np.max(np.abs(a - b) / np.broadcast_to(m, np.shape(a)), initial=0.0)
+              if np.all(np.isfinite(a)) else np.inf for a, b, m in zip(got, expected, limits)]
+    if all(r <= 1.0 for r in ratios):
         return Verdict(True, worst)
-    k = int(np.argmax(np.where(np.isnan(errors), np.inf, errors)))
-    a, b = got[k], expected[k]
-    scale = _scales(tuple(e[None] for e in expected))[0, k]
+    k = int(np.argmax(np.where(np.isnan(ratios), np.inf, ratios)))
+    a, b, m = got[k], expected[k], np.broadcast_to(limits[k], np.shape(got[k]))
     diff = np.abs(a - b)
-    i = np.unravel_index(_worst_entry(diff), a.shape) if a.shape else ()
-    off = int(np.sum(~(diff <= bound * scale)))
+    i = np.unravel_index(_worst_entry(np.where(m > 0, diff / m, np.inf)), a.shape) if a.shape else ()
+    off = int(np.sum(~(diff <= m)))
+    probe = "" if slack is None or not np.any(slack[k]) else \
+        f" (there {float(m[i]):.1e}: the bound plus the rounding probe)"
     return Verdict(False, worst, (
         f"{names[k]} vs {label}: {off} of {a.size} entries off; worst at {_fmt_index(i)}: "
-        f"got {float(a[i])!r}, expected {float(b[i])!r}; normwise error {worst:.2e} > bound "
-        f"{bound:.1e}"))
+        f"got {float(a[i])!r}, expected {float(b[i])!r}; normwise error {errors[k]:.2e} > bound "
+        f"{bound:.1e}{probe}"))
 
 
 def _blocks(case: Case) -> np.ndarray:
     return np.cumsum([0] + [int(np.prod(a.shape, dtype=np.int64)) for a in case.diff_args])
 
 
-def fd_errors(case: Case, G: np.ndarray, ov: oracles.OracleValues, rows, bound: float):
+def fd_errors(case: Case, G: np.ndarray, ov: oracles.OracleValues, rows, bound: float,
+              slack: np.ndarray | None = None):
     """Finite-difference comparison of flattened gradients G (S, E) for the samples `rows`.
     Returns (error (S,), got (S, K), estimate (S, K), tolerance (S, K)): per element for the full
-    check (K = E, in gradient units), per direction for the directional one (<g, u> units)."""
+    check (K = E, in gradient units), per direction for the directional one (<g, u> units).
+    `slack` (S, E): the rounding-probe allowance of each gradient entry."""
     h, est = ov.fd_steps[rows], ov.fd_estimate[rows]
+    slack = np.zeros_like(G) if slack is None else slack
     fd_error = FD_SAFETY * ov.fd_truncation[rows] + ov.fd_rounding[rows]
     finite = np.isfinite(G).all(axis=1)
     if case.fd_mode == "full":
@@ -333,12 +357,13 @@ def fd_errors(case: Case, G: np.ndarray, ov: oracles.OracleValues, rows, bound: 
         fd = est / h
         split = lambda x: tuple(x[:, parts[k]:parts[k + 1]] for k in range(len(parts) - 1))  # noqa: E731
         scales = np.repeat(_scales(split(fd)), np.diff(parts), axis=1)
-        tol = fd_error / h + bound * scales
+        tol = fd_error / h + bound * scales + slack
         error = normwise_errors(split(G), split(fd)).max(axis=1)
         return np.where(finite, error, np.inf), G, fd, tol
     V = ov.directions[rows]                                        # (S, K, E) of +-1; u = V h
     proj = np.einsum("ske,se->sk", V, h * G)                       # <g, u_k>
-    tol = fd_error + bound * np.abs(G).max(axis=1)[:, None] * h.sum(axis=1)[:, None]
+    tol = (fd_error + bound * np.abs(G).max(axis=1)[:, None] * h.sum(axis=1)[:, None]
+           + (h * slack).sum(axis=1)[:, None])
     error = np.abs(proj - est).max(axis=1) / np.maximum(np.abs(est).max(axis=1), np.finfo(float).tiny)
     return np.where(finite, error, np.inf), proj, est, tol
 
@@ -379,16 +404,25 @@ def check_case(case: Case, impl: Implementation, seed: int = 0, n: int = 20,
         ss, ov = block(case, seed, start, min(n, start + size), dtype)
         runs = [run_implementation(case, fns, s, DTYPES[dtype]) for s in ss]
         result.samples.extend(judge(case, [s.id for s in ss], runs, ov, rtol(DTYPES[dtype]),
-                                    lambda chk, sid: reproduce(chk, sid, seed, impl, dtype)))
+                                    lambda chk, sid: reproduce(chk, sid, seed, impl, dtype),
+                                    probe_scale(DTYPES[dtype])))
     return result
 
 
+def probe_scale(dtype) -> float:
+    """What one unit of the float32 rounding probe allows an implementation in `dtype`."""
+    return PROBE_SLACK * float(np.finfo(dtype).eps) / float(np.finfo(np.float32).eps)
+
+
 def judge(case: Case, ids: list, runs: list, ov: oracles.OracleValues, bound: float,
-          repro) -> list[SampleResult]:
+          repro, probe: float) -> list[SampleResult]:
     """The four verdicts of each sample of a block from what the implementation returned
     (`runs`: (outputs, gradients, problems), float64 tuples or None) and the oracle values of the
-    same samples; `repro(check, sample_id)` is the line that reproduces one. Used for Python
-    implementations and for results files from other languages alike."""
+    same samples; `repro(check, sample_id)` is the line that reproduces one; `probe` scales the
+    oracles' rounding probe into per-entry slack (probe_scale). Used for Python implementations
+    and for results files from other languages alike."""
+    def slack(arrays, rows):
+        return tuple(probe * p[rows] for p in arrays) if arrays else None
     def note(check, i, message):
         return f"{ids[i]}: {message}\n{repro(check, ids[i])}"
 
@@ -408,10 +442,13 @@ def judge(case: Case, ids: list, runs: list, ov: oracles.OracleValues, bound: fl
     if rows:
         got = tuple(np.stack([runs[i][0][k] for i in rows]) for k in range(len(case.outputs)))
         expected = tuple(o[rows] for o in ov.outputs)
+        extra = slack(ov.probe_outputs, rows)
         errors = normwise_errors(got, expected).max(axis=1)
-        forward |= judged("forward", rows, errors <= bound, errors, lambda j: compare(
-            "the reference forward", case.outputs, tuple(g[j] for g in got),
-            tuple(e[j] for e in expected), bound).message)
+        forward |= judged("forward", rows, within(got, expected, extra, bound), errors,
+                          lambda j: compare("the reference forward", case.outputs,
+                                            tuple(g[j] for g in got), tuple(e[j] for e in expected),
+                                            bound, None if extra is None else
+                                            tuple(x[j] for x in extra)).message)
 
     # gradients: jax.vjp and finite differences
     rows = [i for i, r in enumerate(runs) if r[1] is not None]
@@ -419,12 +456,16 @@ def judge(case: Case, ids: list, runs: list, ov: oracles.OracleValues, bound: fl
     if rows:
         got = tuple(np.stack([runs[i][1][k] for i in rows]) for k in range(len(case.diff_args)))
         expected = tuple(g[rows] for g in ov.grads)
+        extra = slack(ov.probe_grads, rows)
         errors = normwise_errors(got, expected).max(axis=1)
-        jax_v |= judged("jax", rows, errors <= bound, errors, lambda j: compare(
-            "jax.vjp", case.grad_names, tuple(g[j] for g in got),
-            tuple(e[j] for e in expected), bound).message)
+        jax_v |= judged("jax", rows, within(got, expected, extra, bound), errors,
+                        lambda j: compare("jax.vjp", case.grad_names, tuple(g[j] for g in got),
+                                          tuple(e[j] for e in expected), bound,
+                                          None if extra is None else
+                                          tuple(x[j] for x in extra)).message)
         G = np.concatenate([_rows(g) for g in got], axis=1)
-        error, fd_got, est, tol = fd_errors(case, G, ov, rows, bound)
+        flat = None if extra is None else np.concatenate([_rows(x) for x in extra], axis=1)
+        error, fd_got, est, tol = fd_errors(case, G, ov, rows, bound, flat)
         ok = np.all(np.abs(fd_got - est) <= tol, axis=1)     # every entry within its bound
         fd_v |= judged("fd", rows, ok, error, lambda j: fd_message(
             case, fd_got[j], est[j], tol[j], error[j], bound))

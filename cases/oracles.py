@@ -24,7 +24,7 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from .spec import Arg, Case, CaseError, Integers
-from .tolerance import FD_COND, FD_DIRECTIONS, FD_STEP, FD_STEP_FLOOR
+from .tolerance import FD_COND, FD_DIRECTIONS, FD_STEP, FD_STEP_FLOOR, PROBE_SLACK
 
 jax.config.update("jax_enable_x64", True)
 
@@ -33,6 +33,7 @@ jax.config.update("jax_enable_x64", True)
 CHUNK_SAMPLES = 64
 CHUNK_FLOATS = 2**24
 EPS64 = float(np.finfo(np.float64).eps)
+EPS32 = float(np.finfo(np.float32).eps)
 
 
 def call_reference(case: Case, diff: tuple, nondiff: tuple) -> tuple:
@@ -79,14 +80,41 @@ def _phi(case, diff, nondiff, douts):
 
 
 def _one_sample(case, diff, nondiff, douts, directions):
-    """The three oracles of one sample: the reference forward, jax.vjp of it, and FD of it."""
+    """The three oracles of one sample (the reference forward, jax.vjp of it, FD of it) and the
+    rounding probe: how far the same computation moves when done in float32."""
     outs, pullback = jax.vjp(lambda *d: call_reference(case, d, nondiff), *diff)
-    return outs, pullback(tuple(douts)), _one_fd(case, diff, nondiff, douts, directions, outs)
+    grads = pullback(tuple(douts))
+    probe = _rounding_probe(case, diff, nondiff, douts, outs, grads)
+    fd = _one_fd(case, diff, nondiff, douts, directions, outs, probe[2])
+    return outs, grads, fd, probe
 
 
-def _one_fd(case, diff, nondiff, douts, directions, outs=None):
+def _f32(xs):
+    return tuple(x.astype(jnp.float32) if jnp.issubdtype(x.dtype, jnp.floating) else x for x in xs)
+
+
+def _rounding_probe(case, diff, nondiff, douts, outs, grads):
+    """|float32 - float64| of the forward, the vjp and <dout, f> at this sample: a measurement of
+    how much rounding this particular computation suffers (cancellation, conditioning), which a
+    bound in units of roundoff times max|value| cannot see. Zero where the reference cannot run
+    in float32 (then only the fixed bounds apply)."""
+    try:
+        outs32, pullback32 = jax.vjp(lambda *d: call_reference(case, d, _f32(nondiff)), *_f32(diff))
+        grads32 = pullback32(tuple(d.astype(o.dtype) for d, o in zip(douts, outs32)))
+    except Exception:   # a reference that insists on float64 somewhere: no probe
+        return (tuple(jnp.zeros_like(o) for o in outs), tuple(jnp.zeros_like(g) for g in grads),
+                jnp.zeros(()))
+    gap = lambda a32, a: jnp.where(jnp.isfinite(a32), jnp.abs(a32.astype(a.dtype) - a), 0.0)  # noqa: E731
+    phi = sum(jnp.vdot(d, o) for d, o in zip(douts, outs))
+    phi32 = sum(jnp.vdot(d.astype(o.dtype), o) for d, o in zip(douts, outs32))
+    return (tuple(gap(a32, a) for a32, a in zip(outs32, outs)),
+            tuple(gap(a32, a) for a32, a in zip(grads32, grads)), gap(phi32, phi))
+
+
+def _one_fd(case, diff, nondiff, douts, directions, outs=None, phi_gap=0.0):
     """Richardson-extrapolated central differences of <dout, f> along each direction * h
-    (`outs`: the forward at the sample, when already computed)."""
+    (`outs`: the forward at the sample, when already computed; `phi_gap`: |float32 - float64|
+    of <dout, f>, which raises the rounding bound where the forward cancels)."""
     z, unravel = ravel_pytree(diff)
     h = FD_STEP * jnp.maximum(jnp.abs(z), FD_STEP_FLOOR)
     if directions is None:
@@ -107,7 +135,8 @@ def _one_fd(case, diff, nondiff, douts, directions, outs=None):
     truncation = jnp.abs(r2 - r1)                                # ~15x r2's own t^4 error
     outs = call_reference(case, diff, nondiff) if outs is None else outs
     phi_abs = sum(jnp.sum(jnp.abs(d * o)) for d, o in zip(douts, outs))
-    rounding = 6.0 * FD_COND * EPS64 * phi_abs * jnp.ones_like(r2)
+    noise = jnp.maximum(FD_COND * EPS64 * phi_abs, PROBE_SLACK * EPS64 / EPS32 * phi_gap)
+    rounding = 6.0 * noise * jnp.ones_like(r2)
     richardson = r2
     return richardson, truncation, rounding, h
 
@@ -153,6 +182,8 @@ class OracleValues:
     fd_rounding: np.ndarray   # (S, K)
     fd_steps: np.ndarray      # (S, E): h per differentiable element (flattened, in input order)
     directions: np.ndarray | None = None  # (S, K, E) int8 +-1 for the directional check
+    probe_outputs: tuple = ()    # |float32 - float64| of each output, (S, ...) (see _rounding_probe)
+    probe_grads: tuple = ()      # |float32 - float64| of each gradient, (S, ...)
 
 
 def evaluate(case: Case, arrays: list[dict], douts: list[tuple], directions: list) -> OracleValues:
@@ -164,5 +195,6 @@ def evaluate(case: Case, arrays: list[dict], douts: list[tuple], directions: lis
     directional = case.fd_mode == "directional"
     stacked = np.stack(directions) if directional else None
     args = (diff, nondiff, g) + ((stacked,) if directional else ())
-    outputs, grads, fd_out = _chunked(_compiled(case, directional), args, n, block_size(case))
-    return OracleValues(tuple(outputs), tuple(grads), *fd_out, directions=stacked)
+    outputs, grads, fd_out, probe = _chunked(_compiled(case, directional), args, n, block_size(case))
+    return OracleValues(tuple(outputs), tuple(grads), *fd_out, directions=stacked,
+                        probe_outputs=tuple(probe[0]), probe_grads=tuple(probe[1]))

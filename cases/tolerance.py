@@ -19,6 +19,14 @@ def rtol(dtype) -> float:
     return ROUNDING_BUDGET * float(np.finfo(dtype).eps)
 
 
+# The rounding probe: the oracles also run each sample in float32; |float32 - float64| measures how
+# much rounding this sample's computation suffers (cancellation, ill-conditioning). An
+# implementation computing in dtype may err PROBE_SLACK times that, rescaled to its roundoff
+# (eps(dtype) / eps32), per entry, on top of the fixed bound. One probe is one draw of the rounding
+# error, and another order of the same operations errs differently: hence a factor, not 1.
+# Where the probe shows no cancellation it adds about eps(dtype) max|value|, far below the bound.
+PROBE_SLACK = 16.0
+
 # Errors are relative to the gradient's own scale (max |expected|), but never to less than this
 # fraction of the largest gradient of the sample: a gradient that cancels to near zero is judged
 # by the scale of the terms it came from, not by its own tiny value. At 1e-3 the 10,000-sample soak

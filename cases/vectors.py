@@ -26,7 +26,8 @@ from .check import CaseResult
 from .impl import Implementation, ImplementationError
 from .sampling import Sample
 from .spec import Arg, Case, CaseError, Integers, Static
-from .tolerance import FD_COND, FD_DIRECTIONS, FD_SAFETY, FD_STEP, FD_STEP_FLOOR, SCALE_FLOOR, rtol
+from .tolerance import (FD_COND, FD_DIRECTIONS, FD_SAFETY, FD_STEP, FD_STEP_FLOOR, PROBE_SLACK,
+                        SCALE_FLOOR, rtol)
 
 FORMAT, VERSION = "gradref-vectors", 1
 RESULTS_FORMAT = "gradref-results"
@@ -86,6 +87,8 @@ def case_document(case: Case, seed: int, n: int) -> dict:
             "upstream": {o: d.tolist() for o, d in zip(case.outputs, s.douts)},
             "expected": {**{o: ov.outputs[k][i].tolist() for k, o in enumerate(case.outputs)},
                          **{g: ov.grads[k][i].tolist() for k, g in enumerate(case.grad_names)}},
+            "probe": {**{o: ov.probe_outputs[k][i].tolist() for k, o in enumerate(case.outputs)},
+                      **{g: ov.probe_grads[k][i].tolist() for k, g in enumerate(case.grad_names)}},
             "fd": fd,
         })
     names = ", ".join(a.name for a in case.args)
@@ -110,14 +113,16 @@ def case_document(case: Case, seed: int, n: int) -> dict:
         "seed": seed,
         "tolerances": {
             "forward_and_gradient_rtol": rtol(np.float64), "scale_floor": SCALE_FLOOR,
-            "fd_safety": FD_SAFETY, "fd_cond": FD_COND,
-            "rule": "forward and gradients, per array: max|got - expected| / scale <= rtol, "
-                    "scale = max|expected|, floored at scale_floor times the largest such max of "
-                    "the sample's arrays. Finite differences, full: per element i, |g_i - "
-                    "estimate_i / steps_i| <= (fd_safety * truncation_i + rounding_i) / steps_i + "
-                    "rtol * scale; directional: per direction k with u_k = directions_k * steps, "
+            "fd_safety": FD_SAFETY, "fd_cond": FD_COND, "probe_slack": PROBE_SLACK,
+            "rule": "forward and gradients, per entry: |got - expected| <= rtol * scale + "
+                    "slack, scale = max|expected| of the array, floored at scale_floor times the "
+                    "largest such max of the sample's arrays; slack = probe_slack * 2^-29 * probe "
+                    "(probe: |float32 - float64| of the reference at that entry; 2^-29 = "
+                    "eps64 / eps32). Finite differences, full: per element i, |g_i - estimate_i / "
+                    "steps_i| <= (fd_safety * truncation_i + rounding_i) / steps_i + rtol * scale "
+                    "+ slack_i; directional: per direction k with u_k = directions_k * steps, "
                     "|<g, u_k> - estimate_k| <= fd_safety * truncation_k + rounding_k + rtol * "
-                    "max|g| * |u_k|_1"},
+                    "max|g| * |u_k|_1 + sum_i |u_ki| slack_i"},
         "fd": {"mode": case.fd_mode, "step": FD_STEP, "step_floor": FD_STEP_FLOOR,
                "directions": FD_DIRECTIONS if case.fd_mode == "directional" else None,
                "method": "central differences D(t) of <upstream, f> at t = 1, 1/2, 1/4 along "
@@ -207,6 +212,8 @@ def oracle_values(doc: dict) -> oracles.OracleValues:
     return oracles.OracleValues(
         outputs=tuple(np.stack([f64(s["expected"][o["name"]]) for s in ss]) for o in doc["outputs"]),
         grads=tuple(np.stack([f64(s["expected"][g["name"]]) for s in ss]) for g in doc["gradients"]),
+        probe_outputs=tuple(np.stack([f64(s["probe"][o["name"]]) for s in ss]) for o in doc["outputs"]),
+        probe_grads=tuple(np.stack([f64(s["probe"][g["name"]]) for s in ss]) for g in doc["gradients"]),
         fd_estimate=np.stack([f64(s["fd"]["estimate"]) for s in ss]),
         fd_truncation=np.stack([f64(s["fd"]["truncation"]) for s in ss]),
         fd_rounding=np.stack([f64(s["fd"]["rounding"]) for s in ss]),
@@ -226,7 +233,7 @@ def sample_of(case: Case, doc: dict, i: int) -> Sample:
 def _check_tolerances(doc: dict) -> None:
     t = doc["tolerances"]
     now = {"forward_and_gradient_rtol": rtol(np.float64), "scale_floor": SCALE_FLOOR,
-           "fd_safety": FD_SAFETY, "fd_cond": FD_COND}
+           "fd_safety": FD_SAFETY, "fd_cond": FD_COND, "probe_slack": PROBE_SLACK}
     changed = [k for k, v in now.items() if t.get(k) != v]
     if changed:
         raise CaseError(f"case {doc['case']!r}: the vectors were exported with other tolerances "
@@ -314,7 +321,8 @@ def check_results(docs: list[dict], results: dict, vectors: str, results_path: s
             return (f"reproduce: gradref check-results {vectors} {results_path} "
                     f"--case {case.name}   # {sid}, {check.CHECKS[chk]}")
         result.samples = check.judge(case, ids, runs, oracle_values(doc),
-                                     doc["tolerances"]["forward_and_gradient_rtol"], repro)
+                                     doc["tolerances"]["forward_and_gradient_rtol"], repro,
+                                     check.probe_scale(np.float64))
         out.append(result)
     return out
 
@@ -361,10 +369,11 @@ SCHEMA = {
         "kink": {"type": ["string", "null"]},
         "seed": {"type": "integer"},
         "tolerances": {"type": "object", "required": ["forward_and_gradient_rtol", "scale_floor",
-                                                      "fd_safety", "fd_cond", "rule"],
+                                                      "fd_safety", "fd_cond", "probe_slack", "rule"],
                        "properties": {"forward_and_gradient_rtol": {"type": "number"},
                                       "scale_floor": {"type": "number"},
                                       "fd_safety": {"type": "number"}, "fd_cond": {"type": "number"},
+                                      "probe_slack": {"type": "number"},
                                       "rule": {"type": "string"}}},
         "fd": {"type": "object", "required": ["mode", "step", "step_floor", "directions", "method"],
                "properties": {"mode": {"enum": ["full", "directional"]},
@@ -373,9 +382,10 @@ SCHEMA = {
                               "method": {"type": "string"}}},
         "samples": {"type": "array", "items": {
             "type": "object", "additionalProperties": False,
-            "required": ["id", "inputs", "upstream", "expected", "fd"],
+            "required": ["id", "inputs", "upstream", "expected", "probe", "fd"],
             "properties": {
                 "id": {"type": "string"}, "inputs": _NAMED, "upstream": _NAMED, "expected": _NAMED,
+                "probe": _NAMED,
                 "fd": {"type": "object", "additionalProperties": False,
                        "required": ["steps", "estimate", "truncation", "rounding"],
                        "properties": {"steps": _NUMBERS, "estimate": _NUMBERS,
