@@ -161,15 +161,15 @@ class Case:
     backward: str = ""
     notes: str = field(default="", compare=False)
 
-    @property
+    @functools.cached_property
     def arrays(self) -> tuple[Arg, ...]:
         return tuple(a for a in self.args if isinstance(a, Arg))
 
-    @property
+    @functools.cached_property
     def diff_args(self) -> tuple[Arg, ...]:
         return tuple(a for a in self.args if isinstance(a, Arg) and a.diff)
 
-    @property
+    @functools.cached_property
     def grad_names(self) -> tuple[str, ...]:
         return tuple("d" + a.name for a in self.diff_args)
 
