@@ -130,10 +130,10 @@ def reference_forward(case: Case, sample):
 
 
 def fd_evaluations(case: Case) -> int:
-    """Forward evaluations of the FD oracle per sample: +-t u at t = 1 and 1/2 for each of K
+    """Forward evaluations of the FD oracle per sample: +-t u at t = 1, 1/2 and 1/4 for each of K
     directions, and one at x for the rounding estimate."""
     k = FD_DIRECTIONS if case.fd_mode == "directional" else case.n_diff_elements
-    return 4 * k + 1
+    return 6 * k + 1
 
 
 # --- verifying many samples: gradref's batched check and the loops of other tools --------------
