@@ -13,9 +13,10 @@ backward walks the same steps in reverse, each line tagged with the step it diff
 overflow, no nan at inputs of magnitude 1000. NumPy only.
 """
 
-import functools
 
 import numpy as np
+
+from ._numerics import _underflow_ok
 
 __all__ = [
     "makemore_batchnorm_forward", "makemore_batchnorm_backward",
@@ -34,18 +35,6 @@ __all__ = [
     "cosine_similarity_forward", "cosine_similarity_backward",
     "normalize_forward", "normalize_backward",
 ]
-
-
-def _underflow_ok(op):
-    # Probabilities, sigmoids and their gradients round to 0 (or a subnormal) at inputs of
-    # magnitude 1000: that is the correct double, not an error, so the underflow flag is
-    # silenced for these ops (also under np.errstate(all='raise')). Overflow, invalid and
-    # divide-by-zero still raise.
-    @functools.wraps(op)
-    def wrapped(*args, **kwargs):
-        with np.errstate(under='ignore'):
-            return op(*args, **kwargs)
-    return wrapped
 
 
 def _sigmoid(x):
@@ -110,7 +99,6 @@ def makemore_batchnorm_backward_fused(dout, cache):
     dhprebn = bngain * bnvar_inv / n * (                          # (6)-(1) in one line
         n * dout - dout.sum(0) - n / (n - 1) * bnraw * (dout * bnraw).sum(0))
     return dhprebn, dbngain, dbnbias
-
 
 
 # --- D6: "Yes you should understand backprop": a sigmoid layer and a ReLU layer. ----------------

@@ -12,9 +12,10 @@ step it differentiates, and uses `+=` wherever a value forks, as micrograd's `gr
 NumPy only.
 """
 
-import functools
 
 import numpy as np
+
+from ._numerics import _underflow_ok
 
 __all__ = [
     "micrograd_expr_forward", "micrograd_expr_backward",
@@ -23,18 +24,6 @@ __all__ = [
     "micrograd_readme_forward", "micrograd_readme_backward",
     "micrograd_sanity_forward", "micrograd_sanity_backward",
 ]
-
-
-def _underflow_ok(op):
-    # Probabilities, sigmoids and their gradients round to 0 (or a subnormal) at inputs of
-    # magnitude 1000: that is the correct double, not an error, so the underflow flag is
-    # silenced for these ops (also under np.errstate(all='raise')). Overflow, invalid and
-    # divide-by-zero still raise.
-    @functools.wraps(op)
-    def wrapped(*args, **kwargs):
-        with np.errstate(under='ignore'):
-            return op(*args, **kwargs)
-    return wrapped
 
 
 # --- D1: L = (a b + c) f, the lecture's first expression graph. --------------------------------
