@@ -21,6 +21,8 @@ from ._numerics import _underflow_ok
 __all__ = [
     "makemore_batchnorm_forward", "makemore_batchnorm_backward",
     "makemore_batchnorm_backward_fused",
+    "makemore_cross_entropy_forward", "makemore_cross_entropy_backward",
+    "makemore_cross_entropy_backward_fused",
     "sigmoid_layer_forward", "sigmoid_layer_backward",
     "relu_layer_forward", "relu_layer_backward",
     "xor_net_forward", "xor_net_backward",
@@ -99,6 +101,57 @@ def makemore_batchnorm_backward_fused(dout, cache):
     dhprebn = bngain * bnvar_inv / n * (                          # (6)-(1) in one line
         n * dout - dout.sum(0) - n / (n - 1) * bnraw * (dout * bnraw).sum(0))
     return dhprebn, dbngain, dbnbias
+
+
+# --- D5: makemore part 4, the cross-entropy loss decomposed into atoms, then fused. -------------
+# logits (n, C) differentiable; Yb (n,) integer labels in [0, C) get no gradient. Returns the
+# scalar loss -mean_i log softmax(logits)[i, Yb[i]]. The atoms are the lecture's, so the forward
+# is stable against overflow (the max is subtracted) but not underflow: a label whose probability
+# rounds to 0 gives log 0 = -inf (use softmax_loss for logits of magnitude 1000). logits forks
+# into norm_logits and logit_maxes, counts into probs and counts_sum: += at both. The max path
+# carries zero net gradient, dlogit_maxes = -sum_j dnorm_logits = -(sum_j p_j - 1) dout / n = 0,
+# up to rounding, so ties in the max (either argmax) change nothing. The fused backward is
+#     dlogits = (softmax(logits) - onehot(Yb)) / n * dout.
+
+def makemore_cross_entropy_forward(logits, Yb):
+    n = logits.shape[0]
+    logit_maxes = logits.max(1, keepdims=True)                    # (1) row max, for stability
+    norm_logits = logits - logit_maxes                            # (2)
+    counts = np.exp(norm_logits)                                  # (3)
+    counts_sum = counts.sum(1, keepdims=True)                     # (4)
+    counts_sum_inv = counts_sum**-1                               # (5)
+    probs = counts * counts_sum_inv                               # (6) softmax
+    logprobs = np.log(probs)                                      # (7)
+    loss = -logprobs[np.arange(n), Yb].mean()                     # (8) mean NLL of the labels
+    return loss, (logits, Yb, counts, counts_sum, counts_sum_inv, probs)
+
+
+def makemore_cross_entropy_backward(dout, cache):
+    logits, Yb, counts, counts_sum, counts_sum_inv, probs = cache
+    n = logits.shape[0]
+    dlogprobs = np.zeros_like(probs)                              # (8) only the labels' entries
+    dlogprobs[np.arange(n), Yb] = -1.0 / n * dout                 # (8) d -mean = -1/n
+    dprobs = (1.0 / probs) * dlogprobs                            # (7) d log p = 1/p
+    dcounts_sum_inv = (counts * dprobs).sum(1, keepdims=True)     # (6) broadcast: sum over C
+    dcounts = counts_sum_inv * dprobs                             # (6)
+    dcounts_sum = (-counts_sum**-2) * dcounts_sum_inv             # (5) d s^-1 = -s^-2
+    dcounts += np.ones_like(counts) * dcounts_sum                 # (4) fork on counts: +=
+    dnorm_logits = counts * dcounts                               # (3) d e^x = e^x
+    dlogits = 1.0 * dnorm_logits                                  # (2)
+    dlogit_maxes = (-dnorm_logits).sum(1, keepdims=True)          # (2) = 0 up to rounding
+    onehot_max = np.zeros_like(logits)                            # (1) max routes to its argmax
+    onehot_max[np.arange(n), logits.argmax(1)] = 1.0              # (1)
+    dlogits += onehot_max * dlogit_maxes                          # (1) fork on logits: +=
+    return dlogits
+
+
+def makemore_cross_entropy_backward_fused(dout, cache):
+    logits, Yb, counts, counts_sum, counts_sum_inv, probs = cache
+    n = logits.shape[0]
+    dlogits = probs.copy()                                        # (8)-(1): softmax(logits)
+    dlogits[np.arange(n), Yb] -= 1                                # minus onehot(Yb)
+    dlogits *= dout / n                                           # mean over n
+    return dlogits
 
 
 # --- D6: "Yes you should understand backprop": a sigmoid layer and a ReLU layer. ----------------
