@@ -84,6 +84,11 @@ def _makemore_batchnorm(h, gain, bias):
     return gain * (h - h.mean(0)) / jnp.sqrt(jnp.var(h, axis=0, ddof=1) + 1e-5) + bias
 
 
+def _makemore_cross_entropy(logits, Yb):
+    logp = jax.nn.log_softmax(logits, axis=-1)
+    return -jnp.mean(jnp.take_along_axis(logp, Yb[:, None], axis=1))
+
+
 def _xor_net(X, W, c, w, b):
     return jax.nn.relu(X @ W + c) @ w + b
 
@@ -133,6 +138,11 @@ XOR_BOOK = {"X": [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]],
 
 MAKEMORE_BN_ARGS = (Arg("hprebn", (8, 5), Drawn(_shifted_normal, "1 + N(0, 2^2)")),
                     Arg("bngain", (1, 5), Normal(1.0)), Arg("bnbias", (1, 5), Normal(1.0)))
+
+MAKEMORE_CE_ARGS = (Arg("logits", (8, 5), Normal(1.5)), Arg("Yb", (8,), Integers(0, 5), diff=False))
+
+MAKEMORE_CE_NOTES = ("no kink convention: logits.max has ties (a row's argmax changes), but the "
+                     "max path's net gradient is zero either way, so the loss is smooth there")
 
 GROUP_D = (
     # D1-D4 micrograd: scalar Values, as micrograd computes them.
@@ -198,6 +208,21 @@ GROUP_D = (
         args=MAKEMORE_BN_ARGS,
         reference=_makemore_batchnorm,
         notes="the same forward as makemore_batchnorm, checked with the fused backward",
+    ),
+    Case(
+        name="makemore_cross_entropy", op="makemore_cross_entropy",
+        source="D5 makemore part 4: cross-entropy atom by atom (max, exp, sum, 1/sum, log, -mean)",
+        args=MAKEMORE_CE_ARGS,
+        reference=_makemore_cross_entropy,
+        notes=MAKEMORE_CE_NOTES,
+    ),
+    Case(
+        name="makemore_cross_entropy_fused", op="makemore_cross_entropy",
+        backward="makemore_cross_entropy_backward_fused",
+        source="D5 makemore part 4: the fused cross-entropy backward (softmax - onehot) / n",
+        args=MAKEMORE_CE_ARGS,
+        reference=_makemore_cross_entropy,
+        notes=MAKEMORE_CE_NOTES,
     ),
     # D6 "Yes you should understand backprop".
     Case(
@@ -442,6 +467,20 @@ MUTANTS_D = (
     Mutant("makemore_batchnorm_fused", "makemore_batchnorm_backward_fused",
            "dbngain = (bnraw * dout).sum(0, keepdims=True)",
            "dbngain = (bndiff * dout).sum(0, keepdims=True)", "dbngain uses the unnormalised x"),
+    Mutant("makemore_cross_entropy", "makemore_cross_entropy_backward",
+           "dcounts += np.ones_like(counts) * dcounts_sum",
+           "dcounts = np.ones_like(counts) * dcounts_sum", "= instead of += at the counts fork"),
+    Mutant("makemore_cross_entropy", "makemore_cross_entropy_backward",
+           "dlogprobs[np.arange(n), Yb] = -1.0 / n * dout", "dlogprobs[np.arange(n), Yb] = -dout",
+           "the mean's 1/n dropped"),
+    Mutant("makemore_cross_entropy", "makemore_cross_entropy_backward",
+           "dcounts_sum = (-counts_sum**-2) * dcounts_sum_inv",
+           "dcounts_sum = (-counts_sum**-1) * dcounts_sum_inv", "d s^-1 taken as -s^-1"),
+    Mutant("makemore_cross_entropy_fused", "makemore_cross_entropy_backward_fused",
+           "dlogits *= dout / n", "dlogits *= dout", "the mean's 1/n dropped"),
+    Mutant("makemore_cross_entropy_fused", "makemore_cross_entropy_backward_fused",
+           "dlogits = probs.copy()", "dlogits = counts.copy()",
+           "unnormalised counts instead of the softmax"),
     # D6
     Mutant("sigmoid_layer", "sigmoid_layer_backward", "ds = (z * (1 - z)) * dout",
            "ds = (1 - z) * dout", "sigma' taken as 1 - sigma"),

@@ -1,4 +1,5 @@
 """Group D claims the per-sample checks do not state: the two makemore BatchNorm backwards agree,
+so do the two makemore cross-entropy backwards, whose max-subtraction path carries no gradient,
 ops on logits survive magnitude 1000, the softmax backward never builds its Jacobian, XOR's
 solution is a stationary point of the MSE."""
 
@@ -12,7 +13,8 @@ import pytest
 
 import cases
 import handwritten as hw
-from cases import check, oracles
+from cases import check, mutants, oracles
+from cases.spec import Mutant
 from cases.tolerance import rtol
 
 jax.config.update("jax_enable_x64", True)
@@ -26,6 +28,39 @@ def test_makemore_backwards_agree():
         fused = hw.makemore_batchnorm_backward_fused(s.douts[0], cache)
         for a, b in zip(steps, fused):
             np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-12 * np.abs(a).max())
+
+
+
+def _cross_entropy_samples(n=50):
+    """The case's samples, every other one with row 0's max tied (its argmax could be either)."""
+    for s in check.samples(cases.get("makemore_cross_entropy"), 0, n):
+        logits, Yb = (np.array(v) for v in s.arrays.values())
+        if s.index % 2:
+            logits[0, 1] = logits[0, 3] = logits[0].max()
+        yield logits, Yb, s.douts[0]
+
+
+def test_makemore_cross_entropy_max_path_cancels():
+    """Dropping the max-subtraction path (1) changes dlogits by rounding only (1e-15 of its
+    largest entry), ties in the max included: its net gradient is zero, not a bug to leave out."""
+    no_max = mutants.mutate(Mutant(
+        "makemore_cross_entropy", "makemore_cross_entropy_backward",
+        "dlogits += onehot_max * dlogit_maxes", "dlogits += 0.0", "without the max path"))
+    backward = no_max.namespace["makemore_cross_entropy_backward"]
+    for logits, Yb, dout in _cross_entropy_samples():
+        _, cache = hw.makemore_cross_entropy_forward(logits, Yb)
+        full = hw.makemore_cross_entropy_backward(dout, cache)
+        np.testing.assert_allclose(backward(dout, cache), full, rtol=0,
+                                   atol=1e-15 * np.abs(full).max())
+
+
+def test_makemore_cross_entropy_backwards_agree():
+    """The atom-by-atom and the fused (softmax - onehot) / n backward agree (rtol 1e-12)."""
+    for logits, Yb, dout in _cross_entropy_samples():
+        _, cache = hw.makemore_cross_entropy_forward(logits, Yb)
+        steps = hw.makemore_cross_entropy_backward(dout, cache)
+        fused = hw.makemore_cross_entropy_backward_fused(dout, cache)
+        np.testing.assert_allclose(fused, steps, rtol=1e-12, atol=1e-12 * np.abs(steps).max())
 
 
 # The inputs that set the logits or pre-activations of each op: drawn from U(-1000, 1000).
