@@ -70,14 +70,14 @@ def linear_hinge_kink(W, b, x, y):
     return float(np.min(_margins(W @ x + b, y, 1.0)) / (2.0 * (np.abs(x).sum() + 1.0)))
 
 
-def _linear_case(name, source, loss, golden, **kw):
+def _linear_case(name, source, loss, *goldens, **kw):
     return Case(
         name=name, op=name, source=source,
         args=(Arg("W", (3, 4), Normal(0.5)), Arg("b", (3,), Normal(0.5)),
               Arg("x", (4,), Uniform(-1.5, 1.5), diff=False),
               Arg("y", SCALAR, Integers(0, 3), diff=False)),
         reference=lambda W, b, x, y: loss(W @ x + b, y), style="loss", outputs=("loss",),
-        goldens=(golden,),
+        goldens=goldens,
         notes="s = W x + b with W (C, D), C = 3 != D = 4; dW = ds x^T, db = ds; x and y get "
               "no gradient; scores of order 1"
               + (": " + MODERATE if loss is cross_entropy else ""), **kw)
@@ -158,6 +158,14 @@ GROUP_B = (
                  Golden(B8, {"loss": 1.5800000000000018, "db": B8_SVM_DS,
                              "dW": np.outer(B8_SVM_DS, B8["x"])},
                         "the cat scores -2.85, 0.86, 0.28: SVM loss 1.58 (float64 ...18)"),
+                 Golden({"W": [[0.5, 0.0, -1.0, 0.25], [1.0, 0.5, 0.0, -0.5],
+                               [0.0, -0.25, 0.5, 1.0]],
+                         "b": [2.0, 4.5, 0.0], "x": [2.0, -1.0, 0.5, 4.0], "y": 2},
+                        {"loss": 0.5, "db": [0.0, 1.0, -1.0],
+                         "dW": [[0.0, 0.0, 0.0, 0.0], [2.0, -1.0, 0.5, 4.0],
+                                [-2.0, 1.0, -0.5, -4.0]]},
+                        "s = [3.5, 4, 4.5], y = 2: the margin of class 0 is exactly 0, slope 0 "
+                        "(JAX's maximum would give db = [0.5, 1, -1.5])", at_kink=True),
                  kink=HINGE_KINK.replace("delta", "1"), kink_distance=linear_hinge_kink),
     _linear_case("linear_softmax_loss", "B8 linear-classify figure: softmax loss of s = W x + b",
                  cross_entropy,

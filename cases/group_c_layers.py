@@ -155,6 +155,31 @@ B8_DS = [[0.015449315676073572, 0.63116335360470921, -0.64661266928078265]]
 B5_P = np.array([[0.2, 0.3, 0.5]])
 
 
+# max_pool at ties: integers in {0, 1, 2}, so most 3x3 windows tie (one (5, 5) channel a line).
+# Expected: each window's first maximum in row-major order (jnp.argmax over the flattened window,
+# gathered, then jax.grad), the gradients adding where windows overlap.
+POOL_TIES_X = np.array([
+    2, 0, 0, 0, 0, 2, 2, 1, 0, 0, 0, 1, 1, 1, 0, 0, 2, 2, 0, 0, 1, 1, 2, 1, 1,
+    1, 1, 1, 0, 2, 2, 2, 2, 0, 0, 1, 1, 2, 2, 0, 2, 0, 0, 2, 2, 0, 0, 0, 0, 2,
+    1, 1, 0, 1, 0, 2, 1, 0, 0, 2, 1, 1, 0, 0, 1, 1, 1, 2, 2, 0, 1, 1, 0, 0, 1,
+    2, 0, 2, 1, 0, 1, 2, 2, 1, 0, 2, 0, 2, 2, 1, 2, 2, 0, 2, 1, 0, 1, 2, 1, 1,
+    2, 1, 1, 0, 0, 2, 2, 0, 1, 2, 0, 0, 1, 1, 1, 1, 0, 1, 2, 0, 2, 0, 0, 2, 0,
+    2, 0, 1, 2, 2, 1, 0, 0, 2, 1, 0, 2, 2, 2, 1, 2, 1, 1, 2, 1, 2, 1, 2, 2, 0,
+], dtype=np.float64).reshape(2, 3, 5, 5).tolist()
+POOL_TIES_OUT = np.array([
+    2, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+], dtype=np.float64).reshape(2, 3, 2, 2).tolist()
+POOL_TIES_DX = np.array([
+    1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0,
+    1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0,
+    1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+], dtype=np.float64).reshape(2, 3, 5, 5).tolist()
+
+
 def batchnorm_case(name, source, bn_param, backward="", notes=BN_NOTES):
     return Case(
         name=name, op="batchnorm", backward=backward, source=source,
@@ -239,6 +264,15 @@ GROUP_C_LAYERS = (
         args=(Arg("x", (4, 5), Normal()), Arg("y", (4,), Integers(0, 5), diff=False)),
         reference=svm_loss, style="loss", outputs=("loss",),
         kink=SVM_KINK, kink_distance=svm_kink,
+        goldens=(Golden({"x": [[1.0, 0.0, 2.0, 1.0, -1.0], [0.0, 0.0, 0.0, 0.0, 0.0],
+                               [2.0, 3.0, 1.0, 2.0, 0.0], [-1.0, 0.5, -0.5, -1.5, 0.5]],
+                         "y": [0, 3, 1, 4]},
+                        {"loss": 2.0, "dx": [[-0.5, 0.0, 0.25, 0.25, 0.0],
+                                             [0.25, 0.25, 0.25, -1.0, 0.25],
+                                             [0.0, 0.0, 0.0, 0.0, 0.0],
+                                             [0.0, 0.25, 0.0, 0.0, -0.25]]},
+                        "four margins exactly 0 (rows 0, 2, 2, 3): slope 0; row 2 has no "
+                        "positive margin, so dx = 0 there", at_kink=True),),
         notes="mean over N; integer labels y get no gradient",
     ),
     Case(
@@ -284,7 +318,11 @@ GROUP_C_LAYERS = (
     conv_case("conv_pad0", "C12 a2 layers.py: naive convolution, stride 1, pad 0",
               (2, 2, 4, 5), (2, 2, 3, 2), {"stride": 1, "pad": 0}),
     max_pool_case("max_pool", "C13 a2 layers.py: naive max pooling, 3x3 windows, stride 2",
-                  (2, 3, 5, 5), {"pool_height": 3, "pool_width": 3, "stride": 2}),
+                  (2, 3, 5, 5), {"pool_height": 3, "pool_width": 3, "stride": 2},
+                  goldens=(Golden({"x": POOL_TIES_X}, {"out": POOL_TIES_OUT, "dx": POOL_TIES_DX},
+                                  "integers in {0, 1, 2}: 19 of the 24 windows tie; each routes "
+                                  "to its first max, overlaps add (x[0, 1, 2, 2] gets 2)",
+                                  at_kink=True),)),
     max_pool_case("max_pool_ties", "C13 a2 layers.py: naive max pooling, 2x2 windows, stride 1",
                   (1, 1, 3, 3), {"pool_height": 2, "pool_width": 2, "stride": 1},
                   goldens=(Golden({"x": [[[[1.0, 3.0, 3.0], [3.0, 3.0, 0.0], [0.0, 0.0, 0.0]]]]},
