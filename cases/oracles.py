@@ -96,19 +96,30 @@ def _f32(xs):
 def _rounding_probe(case, diff, nondiff, douts, outs, grads):
     """|float32 - float64| of the forward, the vjp and <dout, f> at this sample: a measurement of
     how much rounding this particular computation suffers (cancellation, conditioning), which a
-    bound in units of roundoff times max|value| cannot see. Zero where the reference cannot run
-    in float32 (then only the fixed bounds apply)."""
-    try:
-        outs32, pullback32 = jax.vjp(lambda *d: call_reference(case, d, _f32(nondiff)), *_f32(diff))
+    bound in units of roundoff times max|value| cannot see. Taken twice, at the float32 inputs and
+    at the inputs moved by one float32 ulp in alternating directions, keeping the larger gap: one
+    evaluation can land near the exact value by luck, the moved one shows the sensitivity
+    whatever the luck. Zero where the reference cannot run in float32 (only the fixed bounds
+    apply then)."""
+    def nudged(x):   # x (1 +- eps32), signs alternating over the flattened entries
+        signs = jnp.where(jnp.arange(x.size) % 2 == 0, 1.0, -1.0).reshape(x.shape)
+        return (x * (1 + EPS32 * signs)).astype(x.dtype)
+
+    def gaps(d32):
+        outs32, pullback32 = jax.vjp(lambda *d: call_reference(case, d, _f32(nondiff)), *d32)
         grads32 = pullback32(tuple(d.astype(o.dtype) for d, o in zip(douts, outs32)))
+        phi32 = sum(jnp.vdot(d.astype(o.dtype), o) for d, o in zip(douts, outs32))
+        return (tuple(gap(a32, a) for a32, a in zip(outs32, outs)),
+                tuple(gap(a32, a) for a32, a in zip(grads32, grads)), gap(phi32, phi))
+
+    gap = lambda a32, a: jnp.where(jnp.isfinite(a32), jnp.abs(a32.astype(a.dtype) - a), 0.0)  # noqa: E731
+    phi = sum(jnp.vdot(d, o) for d, o in zip(douts, outs))
+    try:
+        at, moved = gaps(_f32(diff)), gaps(tuple(nudged(x) for x in _f32(diff)))
     except Exception:   # a reference that insists on float64 somewhere: no probe
         return (tuple(jnp.zeros_like(o) for o in outs), tuple(jnp.zeros_like(g) for g in grads),
                 jnp.zeros(()))
-    gap = lambda a32, a: jnp.where(jnp.isfinite(a32), jnp.abs(a32.astype(a.dtype) - a), 0.0)  # noqa: E731
-    phi = sum(jnp.vdot(d, o) for d, o in zip(douts, outs))
-    phi32 = sum(jnp.vdot(d.astype(o.dtype), o) for d, o in zip(douts, outs32))
-    return (tuple(gap(a32, a) for a32, a in zip(outs32, outs)),
-            tuple(gap(a32, a) for a32, a in zip(grads32, grads)), gap(phi32, phi))
+    return jax.tree_util.tree_map(jnp.maximum, at, moved)
 
 
 def _one_fd(case, diff, nondiff, douts, directions, outs=None, phi_gap=0.0):

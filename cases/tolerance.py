@@ -19,8 +19,9 @@ def rtol(dtype) -> float:
     return ROUNDING_BUDGET * float(np.finfo(dtype).eps)
 
 
-# The rounding probe: the oracles also run each sample in float32; |float32 - float64| measures how
-# much rounding this sample's computation suffers (cancellation, ill-conditioning). An
+# The rounding probe: the oracles also run each sample in float32, at its inputs and at its inputs
+# moved by one float32 ulp; the larger |float32 - float64| measures how much rounding this
+# sample's computation suffers (cancellation, ill-conditioning). An
 # implementation computing in dtype may err PROBE_SLACK times that, rescaled to its roundoff
 # (eps(dtype) / eps32), per entry, on top of the fixed bound. One probe is one draw of the rounding
 # error, and another order of the same operations errs differently: hence a factor, not 1.
