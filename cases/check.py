@@ -423,6 +423,7 @@ def judge(case: Case, ids: list, runs: list, ov: oracles.OracleValues, bound: fl
     and for results files from other languages alike."""
     def slack(arrays, rows):
         return tuple(probe * p[rows] for p in arrays) if arrays else None
+
     def note(check, i, message):
         return f"{ids[i]}: {message}\n{repro(check, ids[i])}"
 
@@ -432,37 +433,36 @@ def judge(case: Case, ids: list, runs: list, ov: oracles.OracleValues, bound: fl
                 Verdict(False, float(errors[j]), note(check, i, explain(j)))
                 for j, i in enumerate(rows)}
 
-    def unusable(check, what):
+    def unusable(check, which):
+        """Failed verdicts where the outputs (which=0) or gradients (which=1) were unusable."""
+        what = "output" if which == 0 else "gradients"
         return {i: Verdict(False, message=note(check, i, f"no usable {what}: " + "; ".join(r[2])))
-                for i, r in enumerate(runs) if r[0 if what == "output" else 1] is None}
+                for i, r in enumerate(runs) if r[which] is None}
 
-    # forward: every sample with usable outputs, in one vectorized comparison
-    rows = [i for i, r in enumerate(runs) if r[0] is not None]
-    forward = unusable("forward", "output")
-    if rows:
-        got = tuple(np.stack([runs[i][0][k] for i in rows]) for k in range(len(case.outputs)))
-        expected = tuple(o[rows] for o in ov.outputs)
-        extra = slack(ov.probe_outputs, rows)
+    def against(check, label, names, which, oracle, probes):
+        """Verdicts of the samples whose outputs (which=0) or gradients (which=1) are usable,
+        against `oracle` values, in one vectorized comparison; (rows, got, slack, verdicts)."""
+        rows = [i for i, r in enumerate(runs) if r[which] is not None]
+        verdicts = unusable(check, which)
+        if not rows:
+            return rows, None, None, verdicts
+        got = tuple(np.stack([runs[i][which][k] for i in rows]) for k in range(len(names)))
+        expected = tuple(o[rows] for o in oracle)
+        extra = slack(probes, rows)
         errors = normwise_errors(got, expected).max(axis=1)
-        forward |= judged("forward", rows, within(got, expected, extra, bound), errors,
-                          lambda j: compare("the reference forward", case.outputs,
-                                            tuple(g[j] for g in got), tuple(e[j] for e in expected),
-                                            bound, None if extra is None else
-                                            tuple(x[j] for x in extra)).message)
+        verdicts |= judged(check, rows, within(got, expected, extra, bound), errors,
+                           lambda j: compare(label, names, tuple(g[j] for g in got),
+                                             tuple(e[j] for e in expected), bound,
+                                             None if extra is None else
+                                             tuple(x[j] for x in extra)).message)
+        return rows, got, extra, verdicts
 
-    # gradients: jax.vjp and finite differences
-    rows = [i for i, r in enumerate(runs) if r[1] is not None]
-    jax_v, fd_v = unusable("jax", "gradients"), unusable("fd", "gradients")
+    _, _, _, forward = against("forward", "the reference forward", case.outputs, 0, ov.outputs,
+                               ov.probe_outputs)
+    rows, got, extra, jax_v = against("jax", "jax.vjp", case.grad_names, 1, ov.grads,
+                                      ov.probe_grads)
+    fd_v = unusable("fd", 1)
     if rows:
-        got = tuple(np.stack([runs[i][1][k] for i in rows]) for k in range(len(case.diff_args)))
-        expected = tuple(g[rows] for g in ov.grads)
-        extra = slack(ov.probe_grads, rows)
-        errors = normwise_errors(got, expected).max(axis=1)
-        jax_v |= judged("jax", rows, within(got, expected, extra, bound), errors,
-                        lambda j: compare("jax.vjp", case.grad_names, tuple(g[j] for g in got),
-                                          tuple(e[j] for e in expected), bound,
-                                          None if extra is None else
-                                          tuple(x[j] for x in extra)).message)
         G = np.concatenate([_rows(g) for g in got], axis=1)
         flat = None if extra is None else np.concatenate([_rows(x) for x in extra], axis=1)
         error, fd_got, est, tol = fd_errors(case, G, ov, rows, bound, flat)
