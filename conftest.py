@@ -13,8 +13,8 @@ import warnings
 import pytest
 
 import cases
-from cases import check, known, mutants
-from cases.spec import CaseError
+from cases import check, known, mutants, oracles
+from cases.spec import Case, CaseError, Mutant
 
 
 def pytest_addoption(parser):
@@ -54,6 +54,24 @@ def _item_case(item):
         if key in params:
             return params[key][0].name
     return None
+
+
+def _item_cases(item):
+    """The cases a collected test checks, as far as its parameters say (Case, (Case, i), Mutant)."""
+    for value in getattr(getattr(item, "callspec", None), "params", {}).values():
+        value = value[0] if isinstance(value, tuple) and value else value
+        if isinstance(value, Case):
+            yield value
+        elif isinstance(value, Mutant):
+            yield cases.get(value.case)
+
+
+def pytest_collection_finish(session):
+    """Compile the oracles of the collected tests' cases in the background, in the order the tests
+    will want them, while the tests run."""
+    for item in session.items:
+        for case in _item_cases(item):
+            oracles.prefetch(case)
 
 
 def pytest_collection_modifyitems(config, items):

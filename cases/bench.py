@@ -138,9 +138,10 @@ def fd_evaluations(case: Case) -> int:
 
 # --- verifying many samples: gradref's batched check and the loops of other tools --------------
 
-def forget_compilations() -> None:
-    """Drop compiled oracles and cached oracle values, so the next check compiles again."""
-    oracles._compiled.cache_clear()
+def forget_compilations(case: Case) -> None:
+    """Drop the case's compiled oracles and every cached oracle value, so the next check
+    compiles again."""
+    oracles.forget(case)
     check._blocks_cache.clear()
 
 
@@ -149,7 +150,7 @@ def gradref_verify(case: Case, n: int, seed: int):
     impl = handwritten()
 
     def run():
-        forget_compilations()
+        forget_compilations(case)
         result = check.check_case(case, impl, seed, n)
         assert result.status == "passed", result.failures()[:1]
         return result

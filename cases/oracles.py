@@ -15,7 +15,10 @@ rounding of D(1)). The implementation's <g, u> is compared with R2 within their 
 
 from __future__ import annotations
 
+import atexit
 import functools
+import queue
+import threading
 from dataclasses import dataclass
 
 import jax
@@ -28,10 +31,18 @@ from .tolerance import FD_COND, FD_DIRECTIONS, FD_STEP, FD_STEP_FLOOR, PROBE_SLA
 
 jax.config.update("jax_enable_x64", True)
 
-# Samples go through the compiled oracles in chunks of a fixed size, so 20 samples and 10,000
-# share one compilation; a chunk materializes at most CHUNK_FLOATS floats per evaluation.
-CHUNK_SAMPLES = 64
-CHUNK_FLOATS = 2**24
+# Samples go through the compiled oracles in chunks of a fixed size per case, so 20 samples and
+# 10,000 share one compilation: up to CHUNK_SAMPLES, while the chunk's FD points stay within
+# CHUNK_FLOATS floats. Small inputs go 1024 at a time (a call's fixed cost, ~0.1 ms, spread
+# thin); large ones a few at a time (a 20-sample run pads its last chunk with little waste).
+CHUNK_SAMPLES = 1024
+CHUNK_FLOATS = 2**20
+# Compile for compile time: most of a default run is compiling each case's oracles once, and
+# the code runs on small blocks. LLVM optimization off and XLA's classic loop emitters instead of
+# its newer fusion emitters cut a case's compilation 3-4x (staged 0.32 -> 0.08 s, lstm 1.5 ->
+# 0.39 s); the compiled code runs up to 2.5x slower, which only long soaks notice
+# (docs/benchmarks.md).
+COMPILER_OPTIONS = {"xla_backend_optimization_level": 0, "xla_cpu_use_fusion_emitters": False}
 EPS64 = float(np.finfo(np.float64).eps)
 EPS32 = float(np.finfo(np.float32).eps)
 
@@ -114,12 +125,12 @@ def _rounding_probe(case, diff, nondiff, douts, outs, grads):
 
     gap = lambda a32, a: jnp.where(jnp.isfinite(a32), jnp.abs(a32.astype(a.dtype) - a), 0.0)  # noqa: E731
     phi = sum(jnp.vdot(d, o) for d, o in zip(douts, outs))
-    try:
-        at, moved = gaps(_f32(diff)), gaps(tuple(nudged(x) for x in _f32(diff)))
+    try:   # both points in one vmapped evaluation: one copy of the float32 graph to compile
+        both = jax.vmap(gaps)(tuple(jnp.stack([x, nudged(x)]) for x in _f32(diff)))
     except Exception:   # a reference that insists on float64 somewhere: no probe
         return (tuple(jnp.zeros_like(o) for o in outs), tuple(jnp.zeros_like(g) for g in grads),
                 jnp.zeros(()))
-    return jax.tree_util.tree_map(jnp.maximum, at, moved)
+    return jax.tree_util.tree_map(lambda x: x.max(axis=0), both)
 
 
 def _one_fd(case, diff, nondiff, douts, directions, outs=None, phi_gap=0.0):
@@ -132,15 +143,12 @@ def _one_fd(case, diff, nondiff, douts, directions, outs=None, phi_gap=0.0):
         directions = jnp.eye(z.size, dtype=z.dtype)
     U = directions.astype(z.dtype) * h                                           # one step vector per row
 
-    def phi(zz):
-        return _phi(case, unravel(zz), nondiff, douts)
-
-    def central(t):
-        plus = jax.vmap(lambda u: phi(z + t * u))(U)
-        minus = jax.vmap(lambda u: phi(z - t * u))(U)
-        return (plus - minus) / (2.0 * t)
-
-    d1, d2, d4 = central(1.0), central(0.5), central(0.25)
+    # All 6K points x +- t u (t = 1, 1/2, 1/4) in one vmapped evaluation: one copy of the
+    # forward in the compiled graph, however many directions.
+    t = jnp.array([1.0, -1.0, 0.5, -0.5, 0.25, -0.25], z.dtype)
+    points = z + (t[:, None, None] * U[None]).reshape(-1, z.size)
+    phis = jax.vmap(lambda zz: _phi(case, unravel(zz), nondiff, douts))(points).reshape(6, -1)
+    d1, d2, d4 = ((phis[k] - phis[k + 1]) / (2.0 * t[k]) for k in (0, 2, 4))   # central differences
     r1 = (4.0 * d2 - d1) / 3.0                                   # the t^2 terms cancel
     r2 = (4.0 * d4 - d2) / 3.0
     truncation = jnp.abs(r2 - r1)                                # ~15x r2's own t^4 error
@@ -152,31 +160,144 @@ def _one_fd(case, diff, nondiff, douts, directions, outs=None, phi_gap=0.0):
     return richardson, truncation, rounding, h
 
 
-@functools.lru_cache(maxsize=None)
-def _compiled(case: Case, directional: bool):
-    """The three oracles of a case in one function, vmapped over samples and jitted: one
-    compilation per case (the block size is fixed)."""
-    if directional:
-        return jax.jit(jax.vmap(lambda d, n, g, v: _one_sample(case, d, n, g, v)))
-    return jax.jit(jax.vmap(lambda d, n, g: _one_sample(case, d, n, g, None)))
+def _oracle_function(case: Case):
+    """The three oracles of a case in one function, vmapped over samples, to be jitted."""
+    if case.fd_mode == "directional":
+        return jax.vmap(lambda d, n, g, v: _one_sample(case, d, n, g, v))
+    return jax.vmap(lambda d, n, g: _one_sample(case, d, n, g, None))
+
+
+def _chunk_specs(case: Case) -> tuple:
+    """The argument shapes of one chunk: block_size(case) samples of (diff, nondiff, douts[,
+    directions]); every sample count goes through this one compiled shape."""
+    size = block_size(case)
+    batched = lambda a: jax.ShapeDtypeStruct((size, *a.shape), a.dtype)  # noqa: E731
+    diff = tuple(batched(_abstract(a)) for a in case.diff_args)
+    nondiff = tuple(batched(_abstract(a)) for a in case.arrays if not a.diff)
+    douts = tuple(jax.ShapeDtypeStruct((size, *s), jnp.float64) for s in output_shapes(case))
+    if case.fd_mode == "directional":
+        return diff, nondiff, douts, jax.ShapeDtypeStruct(
+            (size, FD_DIRECTIONS, case.n_diff_elements), jnp.int8)
+    return diff, nondiff, douts
+
+
+def _compile(case: Case):
+    return jax.jit(_oracle_function(case), compiler_options=COMPILER_OPTIONS).lower(
+        *_chunk_specs(case)).compile()
+
+
+# --- compiling ahead: one background thread compiles the cases asked for, in order, while the
+# caller draws samples and runs the implementation (XLA compiles without holding the GIL). -------
+
+class _Job:
+    def __init__(self, case: Case):
+        self.case, self.claimed, self.done = case, False, threading.Event()
+        self.value = self.error = None
+
+
+_jobs: dict = {}                      # case -> _Job
+_queue: queue.Queue = queue.Queue()   # jobs for the background thread, in the order asked
+_lock = threading.Lock()
+_worker: threading.Thread | None = None
+
+
+def _claim(job: _Job) -> bool:
+    """True for the one thread that gets to compile the job."""
+    with _lock:
+        if job.claimed:
+            return False
+        job.claimed = True
+        return True
+
+
+def _run(job: _Job) -> None:
+    try:
+        job.value = _compile(job.case)
+    except BaseException as e:        # raised again in the thread that asks for the result
+        job.error = e
+    job.done.set()
+
+
+def _work() -> None:
+    while (job := _queue.get()) is not None:
+        if _claim(job):
+            _run(job)
+
+
+def _stop() -> None:
+    """At exit: drop the queued jobs, let the one being compiled finish."""
+    while True:
+        try:
+            _queue.get_nowait()
+        except queue.Empty:
+            break
+    _queue.put(None)
+    _worker.join()
+
+
+def prefetch(case: Case) -> _Job:
+    """Start compiling the case's oracles in the background (once); returns its job."""
+    global _worker
+    with _lock:
+        job = _jobs.get(case)
+        if job is None:
+            job = _jobs[case] = _Job(case)
+            if _worker is None:
+                _worker = threading.Thread(target=_work, name="gradref-compile", daemon=True)
+                _worker.start()
+                atexit.register(_stop)
+            _queue.put(job)
+        return job
+
+
+def ready(case: Case) -> bool:
+    """Whether the case's oracles are compiled (evaluate will not wait)."""
+    job = _jobs.get(case)
+    return job is not None and job.done.is_set()
+
+
+def executable(case: Case):
+    """The compiled oracles of the case: compiled here and now unless the background thread has
+    them or is compiling them."""
+    job = prefetch(case)
+    if _claim(job):
+        _run(job)
+    job.done.wait()
+    if job.error is not None:
+        raise job.error
+    return job.value
+
+
+def forget(case: Case) -> None:
+    """Drop the case's compiled oracles, so the next use compiles again (benchmarks of
+    compilation; waits for a compilation in progress)."""
+    with _lock:
+        job = _jobs.pop(case, None)
+    if job is not None and not _claim(job):
+        job.done.wait()
 
 
 def block_size(case: Case) -> int:
-    """Samples per compiled call: CHUNK_SAMPLES, fewer where the FD batch would pass CHUNK_FLOATS."""
+    """Samples per compiled call: the largest power of two up to CHUNK_SAMPLES whose FD points
+    (6K per sample, each E + io floats) stay within CHUNK_FLOATS."""
     io = sum(int(np.prod(a.shape, dtype=np.int64)) for a in case.arrays)
     io += sum(int(np.prod(s, dtype=np.int64)) for s in output_shapes(case))
     e = case.n_diff_elements
     k = FD_DIRECTIONS if case.fd_mode == "directional" else e
-    return max(1, min(CHUNK_SAMPLES, CHUNK_FLOATS // (2 * k * (e + io))))
+    size = CHUNK_SAMPLES
+    while size > 1 and size * 6 * k * (e + io) > CHUNK_FLOATS:
+        size //= 2
+    return size
 
 
-def _chunked(fn, batch_args: tuple, n: int, size: int):
+def _chunked(fn, batch_args: tuple, specs: tuple, n: int, size: int):
     """fn over the leading (sample) axis in chunks of one fixed size (the last padded by repeating
     its last sample), so every sample count reuses one compilation."""
     pieces = []
     for start in range(0, n, size):
         idx = np.arange(start, start + size).clip(max=n - 1)
-        chunk = jax.tree_util.tree_map(lambda x: x[idx], batch_args)
+        chunk = jax.tree_util.tree_map(lambda x, spec: np.asarray(x[idx], dtype=spec.dtype),
+                                       batch_args, specs)
         out = fn(*chunk)
         keep = min(size, n - start)
         pieces.append(jax.tree_util.tree_map(lambda x: np.asarray(x)[:keep], out))
@@ -199,13 +320,22 @@ class OracleValues:
 
 def evaluate(case: Case, arrays: list[dict], douts: list[tuple], directions: list) -> OracleValues:
     """Run the three oracles on a batch of samples (float64 arrays by input name)."""
-    n = len(arrays)
-    diff = tuple(np.stack([s[a.name] for s in arrays]) for a in case.diff_args)
-    nondiff = tuple(np.stack([s[a.name] for s in arrays]) for a in case.arrays if not a.diff)
+    stacked = {a.name: np.stack([s[a.name] for s in arrays]) for a in case.arrays}
     g = tuple(np.stack([d[k] for d in douts]) for k in range(len(case.outputs)))
+    v = np.stack(directions) if case.fd_mode == "directional" else None
+    return evaluate_stacked(case, stacked, g, v)
+
+
+def evaluate_stacked(case: Case, arrays: dict, douts: tuple,
+                     directions: np.ndarray | None) -> OracleValues:
+    """The same for samples already stacked: (S, ...) per input and per output's upstream
+    gradient, directions (S, K, E) for the directional check (else None)."""
+    n = len(douts[0])
+    diff = tuple(arrays[a.name] for a in case.diff_args)
+    nondiff = tuple(arrays[a.name] for a in case.arrays if not a.diff)
     directional = case.fd_mode == "directional"
-    stacked = np.stack(directions) if directional else None
-    args = (diff, nondiff, g) + ((stacked,) if directional else ())
-    outputs, grads, fd_out, probe = _chunked(_compiled(case, directional), args, n, block_size(case))
-    return OracleValues(tuple(outputs), tuple(grads), *fd_out, directions=stacked,
+    args = (diff, nondiff, douts) + ((directions,) if directional else ())
+    outputs, grads, fd_out, probe = _chunked(executable(case), args, _chunk_specs(case), n,
+                                             block_size(case))
+    return OracleValues(tuple(outputs), tuple(grads), *fd_out, directions=directions,
                         probe_outputs=tuple(probe[0]), probe_grads=tuple(probe[1]))

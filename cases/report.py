@@ -11,6 +11,7 @@ import numpy as np
 
 from . import known as known_mod
 from . import mutants as mutants_mod
+from . import oracles
 from .catalogue import get, select
 from .check import CHECKS, CaseResult, check_case
 from .impl import Implementation
@@ -19,7 +20,10 @@ from .tolerance import FD_DIRECTIONS, rtol
 
 def run(impl: Implementation, case_names=(), seed: int = 0, n: int = 20,
         dtype: str = "float64") -> list[CaseResult]:
-    return [check_case(c, impl, seed, n, dtype) for c in select(case_names)]
+    chosen = select(case_names)
+    for c in chosen:       # compile ahead, in the order checked, while earlier cases run
+        oracles.prefetch(c)
+    return [check_case(c, impl, seed, n, dtype) for c in chosen]
 
 
 def mutation_score(case_names=(), seed: int = 0, n: int = 20) -> tuple[int, list]:

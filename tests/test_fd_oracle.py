@@ -2,11 +2,12 @@
 its estimated error covers its true error (it does not cry wolf), and is small enough that a
 gradient off by one part in 10^6 is rejected (it cannot be fooled), also on badly scaled inputs."""
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from cases import check, oracles
+from cases import bench, check, oracles
 from cases.impl import Implementation
 from cases.spec import Arg, Case, Uniform
 from cases.tolerance import FD_SAFETY
@@ -85,16 +86,22 @@ def test_a_wrong_entry_in_a_large_gradient_is_seen_by_the_directional_check():
 
 
 def test_directional_cost_is_a_fixed_number_of_forward_evaluations():
-    """Per sample: 3 step sizes x 2 signs x FD_DIRECTIONS directions, plus the base point."""
+    """Per sample: 3 step sizes x 2 signs x FD_DIRECTIONS directions, plus the base point, at any
+    size. The reference runs as a callback that vmap calls once per point, so every forward
+    evaluation the FD oracle makes is counted (not just the places it is traced)."""
     name, f, df, domain = KNOWN[-1]
     calls = []
 
     def counting(x):
-        calls.append(1)                                  # traced once per evaluation site
-        return f(x)
-    case = Case(name="counted", op="fn", source="closed form",
-                args=(Arg("x", (20_000,), domain),), reference=counting)
-    oracles._one_fd(case, (jnp.ones(20_000),), (), (jnp.ones(20_000),),
-                    jnp.ones((3, 20_000), dtype=jnp.int8))
-    # vmap over directions traces each of the 6 shifted evaluations once, plus the base point
-    assert len(calls) == 3 * 2 + 1
+        calls.append(1)
+        return np.asarray(f(x))
+    for size in (2_000, 20_000):
+        calls.clear()
+        case = Case(name="counted", op="fn", source="closed form",
+                    args=(Arg("x", (size,), domain),),
+                    reference=lambda x: jax.pure_callback(
+                        counting, jax.ShapeDtypeStruct(x.shape, x.dtype), x,
+                        vmap_method="sequential"))
+        oracles._one_fd(case, (jnp.ones(size),), (), (jnp.ones(size),),
+                        jnp.ones((3, size), dtype=jnp.int8))
+        assert len(calls) == 3 * 2 * 3 + 1 == bench.fd_evaluations(case)

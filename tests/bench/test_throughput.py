@@ -5,8 +5,6 @@ torch.autograd.gradcheck. The loops run --loop-samples samples after one warm-up
 median is divided by its sample count, so the group table shows a round and the summary compares
 time per sample."""
 
-import itertools
-
 import pytest
 
 import cases
@@ -14,7 +12,6 @@ from cases import bench as B
 
 CASES = [n for n in ("staged", "matmul", "affine") if n in {c.name for c in cases.CASES}]
 TOOLS = ("gradref", "check_grads (handwritten)", "check_grads (reference)", "gradcheck")
-SEEDS = itertools.count(1000)   # a fresh seed per round: no cached oracle values
 
 
 def pytest_generate_tests(metafunc):
@@ -36,7 +33,7 @@ def test_verify(verify_point, bench):
         run = B.gradref_verify(case, n, 0)
         bench.extra_info.update(samples=n, compilation="included in every round")
         bench.run(tool, lambda: run.__call__(), samples=n, rounds=3, iterations=1,
-                  setup=lambda: B.forget_compilations())
+                  setup=lambda: B.forget_compilations(case))
         return
     try:
         if tool == "gradcheck":
