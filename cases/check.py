@@ -14,8 +14,11 @@ failed verdict whose message names the case, the sample and the problem.
 from __future__ import annotations
 
 import collections
+import contextlib
 import copy
 import functools
+import gc
+import math
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,9 +28,9 @@ import numpy as np
 
 from . import oracles
 from .impl import Implementation, signature_problem
-from .sampling import Sample, draw_sample
+from .sampling import Block, Sample, draw_range
 from .spec import Arg, Case, Integers
-from .tolerance import FD_SAFETY, PROBE_SLACK, SCALE_FLOOR, rtol
+from .tolerance import FD_DIRECTIONS, FD_SAFETY, PROBE_SLACK, SCALE_FLOOR, rtol
 
 TEST_FILE = "tests/test_reference.py"
 CHECKS = {  # verdict name -> the test that states it
@@ -39,14 +42,14 @@ CHECKS = {  # verdict name -> the test that states it
 DTYPES = {"float64": np.float64, "float32": np.float32}
 
 
-@dataclass
+@dataclass(slots=True)
 class Verdict:
     ok: bool
     error: float = float("nan")   # the measured normwise error (nan where nothing was measured)
     message: str = ""             # why it failed, with the id that reproduces it
 
 
-@dataclass
+@dataclass(slots=True)
 class SampleResult:
     id: str
     behaved: Verdict
@@ -89,11 +92,17 @@ class CaseResult:
 # --- samples and oracle values, in blocks; small blocks are kept for the next implementation ------
 
 BLOCK_CACHE_BYTES = 2**29   # mutants and --impl runs reuse the oracles of the same samples
+JUDGE_SAMPLES = 1024
+JUDGE_FLOATS = 2**22
+RUN_AHEAD_FLOATS = 2**24    # results of the implementation held while the oracles compile
+
+
+def draw(case: Case, seed: int, start: int, stop: int) -> Block:
+    return draw_range(case, seed, start, stop, oracles.output_shapes(case))
 
 
 def samples(case: Case, seed: int, n: int, start: int = 0) -> tuple[Sample, ...]:
-    shapes = oracles.output_shapes(case)
-    return tuple(draw_sample(case, seed, i, shapes) for i in range(start, n))
+    return tuple(draw(case, seed, start, n).samples())
 
 
 def _as_dtype(x: np.ndarray, dtype) -> np.ndarray:
@@ -108,24 +117,29 @@ def _rounded(x: np.ndarray, dtype) -> np.ndarray:
 _blocks_cache: "collections.OrderedDict" = collections.OrderedDict()
 
 
-def block(case: Case, seed: int, start: int, stop: int, dtype: str) -> tuple:
-    """(samples, oracle values) for samples start..stop-1, drawn and evaluated together."""
-    key = (case, seed, start, stop, dtype)
+def oracle_values(case: Case, seed: int, blk: Block, dtype: str) -> oracles.OracleValues:
+    """The oracle values of a block of samples, at the inputs rounded to `dtype`; recent small
+    ones are cached (mutants and --impl runs check the same samples)."""
+    key = (case, seed, blk.start, len(blk), dtype)
     if key in _blocks_cache:
         _blocks_cache.move_to_end(key)
         return _blocks_cache[key][0]
-    ss = samples(case, seed, stop, start)
     t = DTYPES[dtype]
-    arrays = [{k: _rounded(v, t) for k, v in s.arrays.items()} for s in ss]
-    douts = [tuple(_rounded(d, t) for d in s.douts) for s in ss]
-    ov = oracles.evaluate(case, arrays, douts, [s.directions for s in ss])
-    size = sum(x.nbytes for s in ss for x in list(s.arrays.values()) + list(s.douts))
-    size += sum(x.nbytes for x in jax.tree_util.tree_leaves(vars(ov)))
+    arrays = {k: _rounded(v, t) for k, v in blk.arrays.items()}
+    ov = oracles.evaluate_stacked(case, arrays, tuple(_rounded(d, t) for d in blk.douts),
+                                  blk.directions)
+    size = sum(x.nbytes for x in jax.tree_util.tree_leaves(vars(ov)))
     if size <= BLOCK_CACHE_BYTES // 16:
-        _blocks_cache[key] = ((ss, ov), size)
+        _blocks_cache[key] = (ov, size)
         while sum(v[1] for v in _blocks_cache.values()) > BLOCK_CACHE_BYTES:
             _blocks_cache.popitem(last=False)
-    return ss, ov
+    return ov
+
+
+def block(case: Case, seed: int, start: int, stop: int, dtype: str) -> tuple:
+    """(samples, oracle values) for samples start..stop-1, drawn and evaluated together."""
+    blk = draw(case, seed, start, stop)
+    return tuple(blk.samples()), oracle_values(case, seed, blk, dtype)
 
 
 # --- running the implementation on one sample --------------------------------------------------
@@ -139,32 +153,43 @@ def _where(e: BaseException) -> str:
     return f" ({Path(f.filename).name}, line {f.lineno})"
 
 
+def _finite(x: np.ndarray) -> bool:
+    """Whether every entry is finite. A finite sum implies it (a nan or inf entry makes the sum nan
+    or inf); only when the sum is not finite (or overflows) are the entries looked at."""
+    if x.ndim == 0:
+        return math.isfinite(x)
+    return math.isfinite(x.sum()) or bool(np.isfinite(x).all())
+
+
 def _array(value, shape: tuple, dtype, what: str, problems: list) -> np.ndarray | None:
     """Check one returned value; None (and a problem) if it cannot be compared at all."""
-    if isinstance(value, (float, int)) and not isinstance(value, bool) and shape == ():
-        value = np.asarray(value, dtype=dtype)  # a Python number is fine for a scalar
-    if not isinstance(value, (np.ndarray, np.generic)):
-        problems.append(f"{what} is {type(value).__name__}, not a NumPy array")
-        return None
-    value = np.asarray(value)
-    if value.shape != tuple(shape):
-        problems.append(f"{what} has shape {value.shape}, expected {tuple(shape)}")
-        return None
-    if value.dtype != dtype:
-        problems.append(f"{what} has dtype {value.dtype}, expected {np.dtype(dtype).name}")
-    value = value.astype(np.float64)            # a copy: later changes by the op do not reach it
-    if not np.isfinite(value).all():
+    if (type(value) is not np.ndarray and not isinstance(value, np.generic)
+            or value.shape != shape or value.dtype != dtype):
+        if isinstance(value, (float, int)) and not isinstance(value, bool) and shape == ():
+            value = np.asarray(value, dtype=dtype)  # a Python number is fine for a scalar
+        if not isinstance(value, (np.ndarray, np.generic)):
+            problems.append(f"{what} is {type(value).__name__}, not a NumPy array")
+            return None
+        value = np.asarray(value)
+        if value.shape != tuple(shape):
+            problems.append(f"{what} has shape {value.shape}, expected {tuple(shape)}")
+            return None
+        if value.dtype != dtype:
+            problems.append(f"{what} has dtype {value.dtype}, expected {np.dtype(dtype).name}")
+    value = np.array(value, dtype=np.float64)   # a copy: later changes by the op do not reach it
+    if not _finite(value):
         bad = int(np.sum(~np.isfinite(value)))
         problems.append(f"{what} has {bad} non-finite entries (nan or inf)")
     return value
 
 
-def _changed(before: dict, after: dict) -> list[str]:
-    return [name for name in before if before[name].tobytes() != after[name].tobytes()]
+def _changed(names: tuple, before: list, after: list) -> list[str]:
+    """The names of the arrays whose bytes differ between `before` and `after`."""
+    return [n for n, b, a in zip(names, before, after) if b.tobytes() != a.tobytes()]
 
 
 def _split_grads(result, case: Case, who: str, problems: list) -> tuple | None:
-    names = _layout(case)[3]
+    names = _layout(case).grad_names
     if isinstance(result, dict):
         keys = [a.name for a in case.diff_args]
         missing = [k for k in keys if k not in result]
@@ -185,11 +210,30 @@ def _split_grads(result, case: Case, who: str, problems: list) -> tuple | None:
     return tuple(result)
 
 
+@dataclass(frozen=True)
+class Layout:
+    """What run_implementation needs to know of a case, worked out once per case."""
+    shapes: tuple          # output shapes
+    grad_shapes: tuple
+    names: tuple           # the implementation's function names (forward, backward) or (op,)
+    grad_names: tuple
+    inputs: tuple          # array input names, in order
+    douts: tuple           # "dout[0]", ... for the upstream gradients
+    output_labels: tuple   # how messages name each output and gradient
+    grad_labels: tuple
+    statics: bool          # whether any Static parameter sits among the arguments
+
+
 @functools.lru_cache(maxsize=None)
-def _layout(case: Case) -> tuple:
-    """(output shapes, gradient shapes, op names, gradient names) of a case, computed once."""
-    return (oracles.output_shapes(case), tuple(a.shape for a in case.diff_args),
-            Implementation("", {}).op_names(case), case.grad_names)
+def _layout(case: Case) -> Layout:
+    shapes = oracles.output_shapes(case)
+    names = Implementation("", {}).op_names(case)
+    return Layout(shapes, tuple(tuple(a.shape) for a in case.diff_args), names, case.grad_names,
+                  tuple(a.name for a in case.arrays),
+                  tuple(f"dout[{i}]" for i in range(len(case.outputs))),
+                  tuple(f"{names[0]} output {n!r}" for n in case.outputs),
+                  tuple(f"gradient {n}" for n in case.grad_names),
+                  any(not isinstance(a, Arg) for a in case.args))
 
 
 def _static_copy(value, dtype):
@@ -207,58 +251,144 @@ def run_implementation(case: Case, fns: tuple, sample: Sample, dtype) -> tuple:
     or None where unusable. Runs on copies; reports anything it does wrong as a problem."""
     problems: list[str] = []
     t = np.dtype(dtype)
-    arrays = {k: _as_dtype(v, t) for k, v in sample.arrays.items()}
-    pristine = {k: v.copy() for k, v in arrays.items()}
-    args, it = [], iter(arrays.values())
-    for a in case.args:
-        args.append(next(it) if isinstance(a, Arg) else _static_copy(a.value, t))
-    shapes, grad_shapes, names, grad_names = _layout(case)
+    lay = _layout(case)
+    arrays = [_as_dtype(v, t) for v in sample.arrays.values()]
+    pristine = [v.copy() for v in arrays]
+    if lay.statics:   # Static parameters (fresh copies) between the arrays, in call order
+        it = iter(arrays)
+        args = [next(it) if isinstance(a, Arg) else _static_copy(a.value, t) for a in case.args]
+    else:
+        args = arrays
 
     # forward (or the loss function)
-    problem = signature_problem(fns[0], names[0], len(args))
+    name = lay.names[0]
+    problem = signature_problem(fns[0], name, len(args))
     if problem:
         return None, None, [problem]
     try:
         result = fns[0](*args)
     except Exception as e:
-        return None, None, [f"{names[0]} raised {type(e).__name__}: {e}{_where(e)}"]
-    changed = _changed(pristine, arrays)
+        return None, None, [f"{name} raised {type(e).__name__}: {e}{_where(e)}"]
+    changed = _changed(lay.inputs, pristine, arrays)
     if changed:
-        problems.append(f"{names[0]} wrote into its input(s) {', '.join(changed)}")
+        problems.append(f"{name} wrote into its input(s) {', '.join(changed)}")
 
-    expected_len = len(case.outputs) + 1     # (*outs, cache) or (loss, grads)
-    if not isinstance(result, (tuple, list)) or len(result) != expected_len:
+    if not isinstance(result, (tuple, list)) or len(result) != len(case.outputs) + 1:
         got = f"{len(result)} values" if isinstance(result, (tuple, list)) else type(result).__name__
         want = ", ".join(case.outputs) + (", grads" if case.style == "loss" else ", cache")
-        return None, None, problems + [f"{names[0]} returned {got}; expected ({want})"]
-    outs = tuple(_array(v, s, t, f"{names[0]} output {n!r}", problems)
-                 for v, s, n in zip(result, shapes, case.outputs))
+        return None, None, problems + [f"{name} returned {got}; expected ({want})"]
+    outs = tuple(_array(v, s, t, w, problems)
+                 for v, s, w in zip(result, lay.shapes, lay.output_labels))
     if any(o is None for o in outs):
         outs = None
 
     if case.style == "loss":
-        raw = _split_grads(result[1], case, names[0], problems)
+        raw = _split_grads(result[1], case, name, problems)
     else:
-        douts = tuple(_as_dtype(d, t) for d in sample.douts)
-        pristine_douts = {f"dout[{i}]": d.copy() for i, d in enumerate(douts)}
-        problem = signature_problem(fns[1], names[1], len(douts) + 1)
+        name = lay.names[1]
+        douts = [_as_dtype(d, t) for d in sample.douts]
+        pristine_douts = [d.copy() for d in douts]
+        problem = signature_problem(fns[1], name, len(douts) + 1)
         if problem:
             return outs, None, problems + [problem]
         try:
             back = fns[1](*douts, result[-1])
         except Exception as e:
-            return outs, None, problems + [f"{names[1]} raised {type(e).__name__}: {e}{_where(e)}"]
-        changed = _changed(pristine, arrays) + _changed(
-            pristine_douts, {f"dout[{i}]": d for i, d in enumerate(douts)})
+            return outs, None, problems + [f"{name} raised {type(e).__name__}: {e}{_where(e)}"]
+        changed = (_changed(lay.inputs, pristine, arrays)
+                   + _changed(lay.douts, pristine_douts, douts))
         if changed:
-            problems.append(f"{names[1]} wrote into {', '.join(changed)} (it must not modify "
+            problems.append(f"{name} wrote into {', '.join(changed)} (it must not modify "
                             "its inputs or the upstream gradient)")
-        raw = _split_grads(back, case, names[1], problems)
+        raw = _split_grads(back, case, name, problems)
     if raw is None:
         return outs, None, problems
-    grads = tuple(_array(v, s, t, f"gradient {n}", problems)
-                  for v, s, n in zip(raw, grad_shapes, grad_names))
+    grads = tuple(_array(v, s, t, w, problems)
+                  for v, s, w in zip(raw, lay.grad_shapes, lay.grad_labels))
     return outs, (None if any(g is None for g in grads) else grads), problems
+
+
+def _row_changed(before: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """(S,) whether row i of `after` differs from row i of `before` in any byte."""
+    n = len(before)
+    return np.any(before.reshape(n, -1).view(np.uint8) != after.reshape(n, -1).view(np.uint8),
+                  axis=1)
+
+
+def run_block(case: Case, fns: tuple, blk: Block, dtype) -> list:
+    """run_implementation on every sample of a block, the same results, faster: the inputs and
+    upstream gradients are copied once per block (each call gets its rows as views), returned
+    values are checked for type, shape and dtype in the loop and for finiteness and untouched
+    inputs once per block, vectorized. A sample where anything is off runs again through
+    run_implementation, which finds and words every problem."""
+    t = np.dtype(dtype)
+    lay = _layout(case)
+    n = len(blk)
+    work = [_as_dtype(blk.arrays[k], t) for k in lay.inputs]
+    pristine = [w.copy() for w in work]
+    pair = case.style == "pair"
+    dwork = [_as_dtype(d, t) for d in blk.douts]
+    dpristine = [d.copy() for d in dwork]
+    statics = [(i, a.value) for i, a in enumerate(case.args) if not isinstance(a, Arg)]
+    n_args = len(case.args)
+    if signature_problem(fns[0], lay.names[0], n_args) or (
+            pair and signature_problem(fns[1], lay.names[1], len(dwork) + 1)):
+        return [run_implementation(case, fns, s, dtype) for s in blk.samples()]
+    forward, backward = fns[0], (fns[1] if pair else None)
+    n_outs, shapes, grad_shapes = len(case.outputs), lay.shapes, lay.grad_shapes
+    keys = [a.name for a in case.diff_args]
+    values, odd = [None] * n, []
+    for i in range(n):
+        args = [w[i, ...] for w in work]                  # views: [i, ...] is an array, also 0-d
+        for j, v in statics:
+            args.insert(j, _static_copy(v, t))
+        try:
+            result = forward(*args)
+            if not isinstance(result, (tuple, list)) or len(result) != n_outs + 1:
+                odd.append(i)
+                continue
+            grads = backward(*[d[i, ...] for d in dwork], result[-1]) if pair else result[1]
+        except Exception:
+            odd.append(i)
+            continue
+        if isinstance(grads, dict):
+            grads = tuple(grads.get(k) for k in keys)
+        elif not isinstance(grads, (tuple, list)):
+            grads = (grads,)
+        got = (*result[:n_outs], *grads)
+        if len(got) != n_outs + len(grad_shapes) or not all(
+                isinstance(v, (np.ndarray, np.generic)) and v.shape == s and v.dtype == t
+                for v, s in zip(got, shapes + grad_shapes)):
+            odd.append(i)
+            continue
+        values[i] = [np.array(v, dtype=np.float64) for v in got]   # copies: an op may reuse a buffer
+    good = [i for i in range(n) if values[i] is not None]
+    stacked = [np.array([values[i][k] for i in good], dtype=np.float64).reshape(len(good), -1)
+               for k in range(n_outs + len(grad_shapes))] if good else []
+    finite = np.ones(len(good), dtype=bool)
+    for x in stacked:
+        finite &= np.isfinite(x).all(axis=1)
+    touched = np.zeros(n, dtype=bool)
+    for before, after in zip(pristine + dpristine, work + dwork):
+        touched |= _row_changed(before, after)
+    odd = set(odd) | {i for j, i in enumerate(good) if not finite[j]} | set(np.flatnonzero(touched).tolist())
+    runs = []
+    for j, i in enumerate(good):
+        runs.append(None if i in odd else (
+            tuple(x[j].reshape(s) for x, s in zip(stacked[:n_outs], shapes)),
+            tuple(x[j].reshape(s) for x, s in zip(stacked[n_outs:], grad_shapes)), []))
+    runs = dict(zip(good, runs))
+    out = []
+    for i in range(n):
+        if i not in odd:
+            out.append(runs[i])
+            continue
+        outs, grads, problems = run_implementation(case, fns, blk.sample(i), dtype)
+        if touched[i] and not problems:   # it changed this sample's inputs later, not in its calls
+            problems = ["an input or upstream gradient of this sample changed after its calls "
+                        "returned (the op keeps a reference to it and writes into it later)"]
+        out.append((outs, grads, problems))
+    return out
 
 
 # --- comparisons: vectorized over samples; messages only for the failures ----------------------
@@ -393,20 +523,66 @@ def fd_message(case: Case, got, est, tol, error: float, bound: float) -> str:
 
 def check_case(case: Case, impl: Implementation, seed: int = 0, n: int = 20,
                dtype: str = "float64") -> CaseResult:
-    """Check `impl` on samples 0..n-1 of `case`; never raises for anything the impl does."""
+    """Check `impl` on samples 0..n-1 of `case`; never raises for anything the impl does.
+
+    The oracles compile in the background meanwhile: blocks of samples are drawn and run through
+    the implementation ahead of their oracle values (up to RUN_AHEAD_FLOATS of results held),
+    then evaluated and judged in order."""
     result = CaseResult(case, impl.name, seed, dtype)
     fns, why = impl.lookup(case)
     if fns is None:
         result.not_implemented = why
         return result
-    size = oracles.block_size(case)
-    for start in range(0, n, size):
-        ss, ov = block(case, seed, start, min(n, start + size), dtype)
-        runs = [run_implementation(case, fns, s, DTYPES[dtype]) for s in ss]
-        result.samples.extend(judge(case, [s.id for s in ss], runs, ov, rtol(DTYPES[dtype]),
+    oracles.prefetch(case)
+    t = DTYPES[dtype]
+    size = judge_block(case)
+    per_sample = sum(int(np.prod(s, dtype=np.int64)) for s in oracles.output_shapes(case))
+    per_sample += case.n_diff_elements
+    ran: collections.deque = collections.deque()     # (block, runs), not judged yet
+
+    def judge_first():
+        blk, runs = ran.popleft()
+        ov = oracle_values(case, seed, blk, dtype)
+        result.samples.extend(judge(case, blk.ids, runs, ov, rtol(t),
                                     lambda chk, sid: reproduce(chk, sid, seed, impl, dtype),
-                                    probe_scale(DTYPES[dtype])))
+                                    probe_scale(t)))
+
+    with _gc_paused():
+        for start in range(0, n, size):
+            blk = draw(case, seed, start, min(n, start + size))
+            ran.append((blk, run_block(case, fns, blk, t)))
+            while ran and (oracles.ready(case)
+                           or sum(len(r[0]) for r in ran) * per_sample > RUN_AHEAD_FLOATS):
+                judge_first()
+        while ran:
+            judge_first()
     return result
+
+
+@contextlib.contextmanager
+def _gc_paused():
+    """Python's cyclic garbage collector off for the duration: checking allocates many small
+    acyclic objects per sample, and every few thousand allocations the collector would walk the
+    whole heap (JAX's included); 10,000 samples of staged took 0.79 s with it, 0.58 s without."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def judge_block(case: Case) -> int:
+    """Samples drawn, run, evaluated and judged together: whole chunks of the oracles, up to
+    JUDGE_SAMPLES while their values stay within JUDGE_FLOATS (judging costs a few dozen NumPy
+    calls per block, spread over its samples)."""
+    size = oracles.block_size(case)
+    k = FD_DIRECTIONS if case.fd_mode == "directional" else case.n_diff_elements
+    io = sum(int(np.prod(s, dtype=np.int64)) for s in oracles.output_shapes(case))
+    per_sample = 2 * (io + case.n_diff_elements) + 4 * k + k * case.n_diff_elements // 8
+    chunks = max(1, min(JUDGE_SAMPLES, JUDGE_FLOATS // per_sample) // size)
+    return size * chunks
 
 
 def probe_scale(dtype) -> float:
@@ -429,9 +605,8 @@ def judge(case: Case, ids: list, runs: list, ov: oracles.OracleValues, bound: fl
 
     def judged(check, rows, ok, errors, explain):
         """Verdicts for the samples `rows`; `explain(j)` builds a message only on failure."""
-        return {i: Verdict(True, float(errors[j])) if ok[j] else
-                Verdict(False, float(errors[j]), note(check, i, explain(j)))
-                for j, i in enumerate(rows)}
+        return {i: Verdict(True, e) if good else Verdict(False, e, note(check, i, explain(j)))
+                for j, (i, good, e) in enumerate(zip(rows, ok.tolist(), errors.tolist()))}
 
     def unusable(check, which):
         """Failed verdicts where the outputs (which=0) or gradients (which=1) were unusable."""
