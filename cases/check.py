@@ -324,64 +324,56 @@ def run_block(case: Case, fns: tuple, blk: Block, dtype) -> list:
     t = np.dtype(dtype)
     lay = _layout(case)
     n = len(blk)
-    work = [_as_dtype(blk.arrays[k], t) for k in lay.inputs]
-    pristine = [w.copy() for w in work]
     pair = case.style == "pair"
-    dwork = [_as_dtype(d, t) for d in blk.douts]
-    dpristine = [d.copy() for d in dwork]
-    statics = [(i, a.value) for i, a in enumerate(case.args) if not isinstance(a, Arg)]
-    n_args = len(case.args)
-    if signature_problem(fns[0], lay.names[0], n_args) or (
-            pair and signature_problem(fns[1], lay.names[1], len(dwork) + 1)):
+    if signature_problem(fns[0], lay.names[0], len(case.args)) or (
+            pair and signature_problem(fns[1], lay.names[1], len(blk.douts) + 1)):
         return [run_implementation(case, fns, s, dtype) for s in blk.samples()]
-    forward, backward = fns[0], (fns[1] if pair else None)
-    n_outs, shapes, grad_shapes = len(case.outputs), lay.shapes, lay.grad_shapes
+    work = [_as_dtype(blk.arrays[k], t) for k in lay.inputs] + [_as_dtype(d, t) for d in blk.douts]
+    pristine = [w.copy() for w in work]
+    rows = list(zip(*([w[i, ...] for i in range(n)] for w in work)))   # [i, ...]: an array, 0-d too
+    n_in, n_outs = len(lay.inputs), len(case.outputs)
+    statics = [(i, a.value) for i, a in enumerate(case.args) if not isinstance(a, Arg)]
+    kinds = lay.shapes + lay.grad_shapes
+    got = [np.zeros((n, *s)) for s in kinds]        # what each call returned, as float64 copies
     keys = [a.name for a in case.diff_args]
-    values, odd = [None] * n, []
-    for i in range(n):
-        args = [w[i, ...] for w in work]                  # views: [i, ...] is an array, also 0-d
-        for j, v in statics:
-            args.insert(j, _static_copy(v, t))
+    odd = np.zeros(n, dtype=bool)                   # something is off: ask run_implementation
+    forward, backward = fns[0], fns[-1]
+    for i, row in enumerate(rows):
+        args = list(row[:n_in])
+        for k, v in statics:
+            args.insert(k, _static_copy(v, t))
         try:
             result = forward(*args)
             if not isinstance(result, (tuple, list)) or len(result) != n_outs + 1:
-                odd.append(i)
+                odd[i] = True
                 continue
-            grads = backward(*[d[i, ...] for d in dwork], result[-1]) if pair else result[1]
+            grads = backward(*row[n_in:], result[-1]) if pair else result[1]
+            if isinstance(grads, dict):
+                grads = [grads.get(k) for k in keys]
+            elif not isinstance(grads, (tuple, list)):
+                grads = (grads,)
+            values = (*result[:n_outs], *grads)
+            if len(values) != len(kinds):
+                odd[i] = True
+                continue
+            for v, shape, into in zip(values, kinds, got):
+                if not (isinstance(v, (np.ndarray, np.generic)) and v.shape == shape
+                        and v.dtype == t):
+                    odd[i] = True
+                    break
+                into[i] = v          # a copy now: an op may reuse its buffers in the next call
         except Exception:
-            odd.append(i)
-            continue
-        if isinstance(grads, dict):
-            grads = tuple(grads.get(k) for k in keys)
-        elif not isinstance(grads, (tuple, list)):
-            grads = (grads,)
-        got = (*result[:n_outs], *grads)
-        if len(got) != n_outs + len(grad_shapes) or not all(
-                isinstance(v, (np.ndarray, np.generic)) and v.shape == s and v.dtype == t
-                for v, s in zip(got, shapes + grad_shapes)):
-            odd.append(i)
-            continue
-        values[i] = [np.array(v, dtype=np.float64) for v in got]   # copies: an op may reuse a buffer
-    good = [i for i in range(n) if values[i] is not None]
-    stacked = [np.array([values[i][k] for i in good], dtype=np.float64).reshape(len(good), -1)
-               for k in range(n_outs + len(grad_shapes))] if good else []
-    finite = np.ones(len(good), dtype=bool)
-    for x in stacked:
-        finite &= np.isfinite(x).all(axis=1)
+            odd[i] = True
+    for x in got:
+        odd |= ~np.isfinite(x.reshape(n, -1)).all(axis=1)
     touched = np.zeros(n, dtype=bool)
-    for before, after in zip(pristine + dpristine, work + dwork):
+    for before, after in zip(pristine, work):
         touched |= _row_changed(before, after)
-    odd = set(odd) | {i for j, i in enumerate(good) if not finite[j]} | set(np.flatnonzero(touched).tolist())
-    runs = []
-    for j, i in enumerate(good):
-        runs.append(None if i in odd else (
-            tuple(x[j].reshape(s) for x, s in zip(stacked[:n_outs], shapes)),
-            tuple(x[j].reshape(s) for x, s in zip(stacked[n_outs:], grad_shapes)), []))
-    runs = dict(zip(good, runs))
     out = []
     for i in range(n):
-        if i not in odd:
-            out.append(runs[i])
+        if not (odd[i] or touched[i]):
+            out.append((tuple(x[i, ...] for x in got[:n_outs]),
+                        tuple(x[i, ...] for x in got[n_outs:]), []))
             continue
         outs, grads, problems = run_implementation(case, fns, blk.sample(i), dtype)
         if touched[i] and not problems:   # it changed this sample's inputs later, not in its calls

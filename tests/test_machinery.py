@@ -90,6 +90,45 @@ def test_a_forward_that_writes_into_its_input_fails():
     assert "matmul_forward wrote into its input(s) W" in s.behaved.message
 
 
+def test_the_block_fast_path_returns_what_the_careful_path_returns():
+    """check_case runs a block's samples through run_block (views, block-wise checks); each
+    sample must come out as run_implementation (copies, one by one) would have it."""
+    for case in (STAGED, MATMUL, cases.get("batchnorm"), cases.get("svm_loss")):
+        fns, _ = cases.handwritten().lookup(case)
+        blk = check.draw(case, 0, 0, 40)
+        for fast, s in zip(check.run_block(case, fns, blk, np.float64), blk.samples()):
+            careful = check.run_implementation(case, fns, s, np.float64)
+            assert fast[2] == careful[2] == []
+            for a, b in zip(fast[0] + fast[1], careful[0] + careful[1]):
+                assert a.shape == b.shape and np.array_equal(a, b), s.id
+
+
+def test_an_op_that_reuses_its_output_buffer_is_judged_on_what_it_returned():
+    buffer = np.zeros((5, 10))
+
+    def backward(dout, cache):
+        dW, dX = hw.matmul_backward(dout, cache)
+        buffer[...] = dW                               # the next call overwrites it
+        return buffer, dX
+    result = check.check_case(MATMUL, cases.handwritten().with_replacement(
+        "matmul_backward", backward, "b", ""), 0, 20)
+    assert result.status == "passed", result.failures()[:1]
+
+
+def test_an_op_that_writes_into_an_earlier_samples_input_fails():
+    kept = []
+
+    def forward(W, X):
+        if kept:
+            kept[-1][0, 0] += 1.0                      # the previous call's W, after it returned
+        kept.append(W)
+        return hw.matmul_forward(W, X)
+    result = check.check_case(MATMUL, cases.handwritten().with_replacement(
+        "matmul_forward", forward, "b", ""), 0, 3)
+    assert not result.samples[0].behaved.ok and result.samples[2].behaved.ok
+    assert "changed after its calls returned" in result.samples[0].behaved.message
+
+
 def test_a_raising_forward_names_the_exception_and_the_line():
     def forward(x, y):
         return 1 / 0
