@@ -9,6 +9,7 @@
 """
 
 import warnings
+from pathlib import Path
 
 import pytest
 
@@ -66,12 +67,16 @@ def _item_cases(item):
             yield cases.get(value.case)
 
 
+BENCH = Path(__file__).parent / "tests" / "bench"
+
+
 def pytest_collection_finish(session):
     """Compile the oracles of the collected tests' cases in the background, in the order the tests
-    will want them, while the tests run."""
+    will want them, while the tests run (not for benchmarks: they time one thing at a time)."""
     for item in session.items:
-        for case in _item_cases(item):
-            oracles.prefetch(case)
+        if BENCH not in item.path.parents:
+            for case in _item_cases(item):
+                oracles.prefetch(case)
 
 
 def pytest_collection_modifyitems(config, items):

@@ -24,9 +24,11 @@ def one_sample(case: Case, seed: int = 0, index: int = 0):
 
 
 def call_args(case: Case, sample) -> list:
-    """The implementation's positional arguments for a sample (Static values as they are)."""
+    """The implementation's positional arguments for a sample; Static values as fresh copies, as
+    the check passes them (an op may update its bn_param: that must not reach another case)."""
     it = iter(sample.arrays.values())
-    return [next(it) if isinstance(a, Arg) else a.value for a in case.args]
+    return [next(it) if isinstance(a, Arg) else check._static_copy(a.value, np.float64)
+            for a in case.args]
 
 
 def describe(case: Case) -> dict:
@@ -116,15 +118,18 @@ def fd_one(case: Case, sample):
     """The finite-difference oracle (Richardson, all directions) of one sample, compiled here."""
     diff, nondiff, douts = _split(case, sample)
     v = None if sample.directions is None else jnp.asarray(sample.directions)
-    f = jax.jit(lambda d, n, g, u: oracles._one_fd(case, d, n, g, u))
+    f = jax.jit(lambda d, n, g, u: oracles._one_fd(case, d, n, g, u),
+                compiler_options=oracles.compiler_options(case))   # as the check compiles it
     compiled = f.lower(diff, nondiff, douts, v).compile()
     return lambda: jax.block_until_ready(compiled(diff, nondiff, douts, v))
 
 
 def reference_forward(case: Case, sample):
-    """The reference forward of one sample, jitted (the unit FD evaluations are counted in)."""
+    """The reference forward of one sample, jitted with the case's oracle compiler options (the
+    unit FD evaluations are counted in)."""
     diff, nondiff, _ = _split(case, sample)
-    f = jax.jit(lambda d, n: oracles.call_reference(case, d, n))
+    f = jax.jit(lambda d, n: oracles.call_reference(case, d, n),
+                compiler_options=oracles.compiler_options(case))
     compiled = f.lower(diff, nondiff).compile()
     return lambda: jax.block_until_ready(compiled(diff, nondiff))
 
@@ -172,7 +177,8 @@ def _numpy_op(case: Case):
 
     def forward(*arrays):
         it = iter(arrays)
-        return fns[0](*[statics[i] if i in statics else next(it) for i in range(len(case.args))])
+        return fns[0](*[check._static_copy(statics[i], np.float64) if i in statics else next(it)
+                        for i in range(len(case.args))])
 
     def backward(dout, cache):
         grads = fns[1](dout, cache)
