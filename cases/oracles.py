@@ -37,12 +37,21 @@ jax.config.update("jax_enable_x64", True)
 # thin); large ones a few at a time (a 20-sample run pads its last chunk with little waste).
 CHUNK_SAMPLES = 1024
 CHUNK_FLOATS = 2**20
-# Compile for compile time: most of a default run is compiling each case's oracles once, and
-# the code runs on small blocks. LLVM optimization off and XLA's classic loop emitters instead of
-# its newer fusion emitters cut a case's compilation 3-4x (staged 0.32 -> 0.08 s, lstm 1.5 ->
-# 0.39 s); the compiled code runs up to 2.5x slower, which only long soaks notice
-# (docs/benchmarks.md).
-COMPILER_OPTIONS = {"xla_backend_optimization_level": 0, "xla_cpu_use_fusion_emitters": False}
+# Compile for compile time where inputs are small: most of a default run is compiling each case's
+# oracles once, and small inputs run fast anyway. LLVM optimization off and XLA's classic loop
+# emitters instead of its newer fusion emitters cut a case's compilation 3-4x (staged 0.32 ->
+# 0.08 s, lstm 1.5 -> 0.39 s); the compiled code runs up to 2.5x slower, which only long soaks
+# notice. Above FAST_COMPILE_MAX_ELEMENTS differentiable elements running costs more than
+# compiling (at 10^6 the FD oracle took 38 forwards' time with these options, 17 without), so
+# large cases compile with XLA's defaults.
+FAST_COMPILE = {"xla_backend_optimization_level": 0, "xla_cpu_use_fusion_emitters": False}
+FAST_COMPILE_MAX_ELEMENTS = 2**14
+
+
+def compiler_options(case: Case) -> dict:
+    return FAST_COMPILE if case.n_diff_elements <= FAST_COMPILE_MAX_ELEMENTS else {}
+
+
 EPS64 = float(np.finfo(np.float64).eps)
 EPS32 = float(np.finfo(np.float32).eps)
 
@@ -182,7 +191,7 @@ def _chunk_specs(case: Case) -> tuple:
 
 
 def _compile(case: Case):
-    return jax.jit(_oracle_function(case), compiler_options=COMPILER_OPTIONS).lower(
+    return jax.jit(_oracle_function(case), compiler_options=compiler_options(case)).lower(
         *_chunk_specs(case)).compile()
 
 
