@@ -335,7 +335,6 @@ def run_block(case: Case, fns: tuple, blk: Block, dtype) -> list:
     statics = [(i, a.value) for i, a in enumerate(case.args) if not isinstance(a, Arg)]
     kinds = lay.shapes + lay.grad_shapes
     got = [np.zeros((n, *s)) for s in kinds]        # what each call returned, as float64 copies
-    keys = [a.name for a in case.diff_args]
     odd = np.zeros(n, dtype=bool)                   # something is off: ask run_implementation
     forward, backward = fns[0], fns[-1]
     for i, row in enumerate(rows):
@@ -347,15 +346,12 @@ def run_block(case: Case, fns: tuple, blk: Block, dtype) -> list:
             if not isinstance(result, (tuple, list)) or len(result) != n_outs + 1:
                 odd[i] = True
                 continue
-            grads = backward(*row[n_in:], result[-1]) if pair else result[1]
-            if isinstance(grads, dict):
-                grads = [grads.get(k) for k in keys]
-            elif not isinstance(grads, (tuple, list)):
-                grads = (grads,)
-            values = (*result[:n_outs], *grads)
-            if len(values) != len(kinds):
+            grads = _split_grads(backward(*row[n_in:], result[-1]) if pair else result[1],
+                                 case, "", [])
+            if grads is None:
                 odd[i] = True
                 continue
+            values = (*result[:n_outs], *grads)
             for v, shape, into in zip(values, kinds, got):
                 if not (isinstance(v, (np.ndarray, np.generic)) and v.shape == shape
                         and v.dtype == t):
