@@ -72,7 +72,10 @@ BENCH = Path(__file__).parent / "tests" / "bench"
 
 def pytest_collection_finish(session):
     """Compile the oracles of the collected tests' cases in the background, in the order the tests
-    will want them, while the tests run (not for benchmarks: they time one thing at a time)."""
+    will want them, while the tests run (not for benchmarks: they time one thing at a time; not
+    in a pytest-xdist worker: it collects every test but runs only those it is sent)."""
+    if hasattr(session.config, "workerinput"):
+        return
     for item in session.items:
         if BENCH not in item.path.parents:
             for case in _item_cases(item):
