@@ -13,7 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import check, oracles
+from . import check, oracles, sampling
 from .impl import Implementation, handwritten
 from .spec import Arg, Case, Normal
 from .tolerance import FD_DIRECTIONS
@@ -144,10 +144,11 @@ def fd_evaluations(case: Case) -> int:
 # --- verifying many samples: gradref's batched check and the loops of other tools --------------
 
 def forget_compilations(case: Case) -> None:
-    """Drop the case's compiled oracles and every cached oracle value, so the next check
-    compiles again."""
+    """Drop the case's compiled oracles, every cached oracle value and drawn sample block, so the
+    next check compiles, draws and evaluates again."""
     oracles.forget(case)
     check._blocks_cache.clear()
+    sampling.draw_block.cache_clear()
 
 
 def gradref_verify(case: Case, n: int, seed: int):
