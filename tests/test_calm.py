@@ -5,7 +5,7 @@ The full soak is `gradref report --samples 10000`; this is its smaller sibling f
 import pytest
 
 import cases
-from cases import check
+from cases import bench, check, oracles
 
 SOAK_SAMPLES = 200
 SOAK_SEED = 1
@@ -39,3 +39,26 @@ def test_results_do_not_depend_on_what_ran_before():
     for other in cases.CASES[:5]:
         check.check_case(other, cases.handwritten(), 3, 30)
     assert check.check_case(staged, cases.handwritten(), 3, 30).samples == first.samples
+
+
+def test_results_do_not_depend_on_when_the_oracles_finish_compiling():
+    """check_case runs blocks of samples through the implementation while the oracles compile in
+    the background and judges them when the values come: the verdicts are the same whether the
+    oracles were ready at the start (second run) or compiled meanwhile (first run)."""
+    staged = cases.get("staged")
+    bench.forget_compilations(staged)
+    compiled_meanwhile = check.check_case(staged, cases.handwritten(), 5, 3000)
+    assert oracles.ready(staged)
+    check._blocks_cache.clear()
+    compiled_before = check.check_case(staged, cases.handwritten(), 5, 3000)
+    assert compiled_meanwhile.samples == compiled_before.samples
+    assert [s.id for s in compiled_before.samples] == [f"staged-s{i}" for i in range(3000)]
+
+
+def test_oracles_compile_once_ahead_of_use():
+    staged = cases.get("staged")
+    bench.forget_compilations(staged)
+    job = oracles.prefetch(staged)
+    assert oracles.prefetch(staged) is job                  # asked twice, compiled once
+    compiled = oracles.executable(staged)                   # waits for the background thread
+    assert oracles.ready(staged) and oracles.executable(staged) is compiled
