@@ -167,3 +167,12 @@ def test_a_module_that_is_not_there_is_one_line_without_our_own_frames(capsys):
     err = capsys.readouterr().err
     assert err == ("gradref: error: --impl no_such_module_xyz: import failed: ModuleNotFoundError: "
                    "No module named 'no_such_module_xyz'\n")
+
+
+def test_the_timing_plugin_says_where_the_time_went():
+    """`pytest -p cases.timing` (docs/benchmarks.md) ends with one line splitting the run."""
+    out = pytest_run("--case", "staged", "-p", "cases.timing")
+    assert out.returncode == 0, out.stdout[-2000:]
+    line = [x for x in out.stdout.splitlines() if x.startswith("gradref timing: wall ")]
+    assert line and "oracle compilation" in line[0] and "tests waiting for it" in line[0]
+    assert float(line[0].split("XLA ")[1].split(")")[0]) > 0, line[0]   # staged compiled here
