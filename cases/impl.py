@@ -32,17 +32,12 @@ class Implementation:
     namespace: dict = field(repr=False)
     selector: str = ""   # the command-line flags that select it again, e.g. " --impl my_layers.py"
 
-    def op_names(self, case: Case) -> tuple[str, ...]:
-        if case.style == "loss":
-            return (case.op,)
-        return (case.forward or f"{case.op}_forward", case.backward or f"{case.op}_backward")
-
     def lookup(self, case: Case) -> tuple[tuple[Callable, ...] | None, str]:
         """(functions, "") when the op is there; (None, why) when it is not implemented.
 
         A name that is there but not callable is returned as is: calling it is the check's job,
         which reports it as that case's failure."""
-        names = self.op_names(case)
+        names = case.functions
         found = [n for n in names if n in self.namespace]
         if not found:
             return None, f"{self.name} defines no {' / '.join(names)}"

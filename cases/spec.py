@@ -178,6 +178,25 @@ class Case:
         return sum(int(np.prod(a.shape, dtype=np.int64)) for a in self.diff_args)
 
     @functools.cached_property
+    def functions(self) -> tuple[str, ...]:
+        """The names an implementation defines for this case, in call order: (forward, backward)
+        for a pair, (op,) for a loss. The one source of the calling convention: the lookup, the
+        README's case table, `gradref cases` and the vectors' `functions` field all read it."""
+        if self.style == "loss":
+            return (self.op,)
+        return (self.forward or f"{self.op}_forward", self.backward or f"{self.op}_backward")
+
+    @functools.cached_property
+    def call(self) -> str:
+        """The calling convention as one line of Python."""
+        names = ", ".join(a.name for a in self.args)
+        if self.style == "loss":
+            return f"{self.outputs[0]}, grads = {self.functions[0]}({names})"
+        return (f"{', '.join(self.outputs)}, cache = {self.functions[0]}({names}); "
+                f"{', '.join(self.grad_names)} = {self.functions[1]}("
+                f"{', '.join('d' + o for o in self.outputs)}, cache)")
+
+    @functools.cached_property
     def fd_mode(self) -> str:
         """"full" (every element) or "directional" (a few random directions)."""
         from .tolerance import FD_FULL_MAX_ELEMENTS

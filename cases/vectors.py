@@ -91,16 +91,10 @@ def case_document(case: Case, seed: int, n: int) -> dict:
                       **{g: ov.probe_grads[k][i].tolist() for k, g in enumerate(case.grad_names)}},
             "fd": fd,
         })
-    names = ", ".join(a.name for a in case.args)
-    functions = Implementation("", {}).op_names(case)
-    call = (f"{case.outputs[0]}, grads = {functions[0]}({names})" if case.style == "loss" else
-            f"{', '.join(case.outputs)}, cache = {functions[0]}({names}); "
-            f"{', '.join(case.grad_names)} = {functions[1]}("
-            f"{', '.join('d' + o for o in case.outputs)}, cache)")
     return {
         "format": FORMAT, "version": VERSION, "floats": FLOATS,
         "case": case.name, "op": case.op, "source": case.source, "style": case.style,
-        "functions": list(functions), "call": call,
+        "functions": list(case.functions), "call": case.call,
         "args": [{"name": a.name, "kind": "array", "shape": list(a.shape),
                   "dtype": "int64" if isinstance(a.domain, Integers) else "float64",
                   "differentiable": a.diff, "domain": str(a.domain)} if isinstance(a, Arg) else

@@ -33,7 +33,7 @@ def expected_statuses(path, buggy_functions):
     impl = cases.load(path)
     want = {}
     for case in cases.CASES:
-        names = impl.op_names(case)
+        names = case.functions
         if all(n in impl.namespace for n in names):
             want[case.name] = "failed" if set(names) & buggy_functions else "passed"
         else:
@@ -150,7 +150,7 @@ def test_cs231n_layers_file_runs_as_is_with_one_command(tmp_path):
     impl = cases.load(CS231N)
     for c in doc["cases"]:
         if c["status"] == "failed":                    # the two bugs, at their gradient, with an entry
-            names = impl.op_names(cases.get(c["case"]))
+            names = cases.get(c["case"]).functions
             gradient = "dx" if "softmax_loss" in names else "dgamma"
             assert set(c["failed_checks"]) == {"jax", "fd"}, c["case"]
             assert f": {gradient} vs jax.vjp: " in c["failures"][0]["message"], c["case"]
