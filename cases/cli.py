@@ -65,7 +65,8 @@ def markdown_table() -> str:
             "|---|---|---|---|---|---|"]
     for c in CASES:
         call = f"`{c.call}`".replace("|", "\\|")
-        kink = ("; ".join(t for t in (c.kink, c.notes) if t) or "-").replace("|", "\\|")
+        beyond = c.beyond_contract and f"beyond the source's contract: {c.beyond_contract}"
+        kink = ("; ".join(t for t in (c.kink, c.notes, beyond) if t) or "-").replace("|", "\\|")
         rows.append(f"| {c.name} | {c.source.replace('|', '/')} | {call} | "
                     f"{', '.join(c.grad_names)} | {c.fd_mode} | {kink} |")
     return "\n".join(rows)

@@ -145,6 +145,10 @@ class Case:
     kink_distance  (*arrays) -> how far, in max-norm over the differentiable inputs, the sample is
                from the nearest kink; samplers redraw samples closer than the FD steps reach
     goldens    numbers the source prints
+    beyond_contract  why the source never asks for this case ("" when it does: the usual case).
+               An implementation held to its sources' contract (a student's file) that does not
+               pass such a case gets status "beyond contract", not "failed"; the reference,
+               which claims every case, is held to it (Implementation.contract)
     """
     name: str
     op: str
@@ -160,6 +164,7 @@ class Case:
     forward: str = ""
     backward: str = ""
     notes: str = field(default="", compare=False)
+    beyond_contract: str = ""
 
     @functools.cached_property
     def arrays(self) -> tuple[Arg, ...]:
