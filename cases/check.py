@@ -658,18 +658,29 @@ def golden_sample(case: Case, golden) -> Sample:
     return Sample(case, 0, arrays, douts, None)
 
 
-def _golden_verdict(case: Case, golden, values: dict, who: str, bound: float) -> Verdict:
+def _golden_verdict(case: Case, golden, values: dict, who: str, bound: float | None) -> Verdict:
+    """`bound` None: bit for bit (Golden.exact)."""
     names = tuple(golden.expect)
     expected = tuple(np.asarray(golden.expect[k], dtype=np.float64) for k in names)
     got = tuple(np.asarray(values[k], dtype=np.float64) for k in names)
+    if bound is None:
+        for k, a, b in zip(names, got, expected):
+            if a.shape != b.shape or not np.array_equal(a, b):
+                i = np.unravel_index(int(np.argmax(a != b)), a.shape) if a.shape == b.shape else ()
+                return Verdict(False, message=(
+                    f"{case.name}: {who}: {k} is not bit for bit the golden value "
+                    f"({golden.note}): at {_fmt_index(i)} got {float(a[i])!r}, expected "
+                    f"{float(b[i])!r}"))
+        return Verdict(True, 0.0)
     v = compare(f"the golden value ({golden.note})", names, got, expected, bound)
     if not v.ok:
         v.message = f"{case.name}: {who}: {v.message}"
     return v
 
 
-def check_golden(case: Case, impl: Implementation, golden, bound: float) -> Verdict:
-    """The implementation at the golden inputs (upstream gradient 1) vs the printed numbers."""
+def check_golden(case: Case, impl: Implementation, golden, bound: float | None) -> Verdict:
+    """The implementation at the golden inputs (upstream gradient 1) vs the printed numbers,
+    within `bound` (normwise), or bit for bit where `bound` is None."""
     fns, why = impl.lookup(case)
     if fns is None:
         return Verdict(False, message=why)
