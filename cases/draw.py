@@ -88,8 +88,9 @@ def _input_label(node, judged: Judged | None) -> str:
         rows.append(_font(fmt(node.value), GREY))
     else:
         rows.append(_font(fmt(node.value), GREEN))
-        if node.grad is not None:
-            rows.append(_font(f"d{node.label} = {fmt(node.grad)}", RED))
+        expected = judged.expected if judged is not None else node.grad   # differ on a kink
+        if expected is not None:
+            rows.append(_font(f"d{node.label} = {fmt(expected)}", RED))
     cells = [f"<tr><td>{r}</td></tr>" for r in rows]
     if judged is not None:
         mark = f"✗ {judged.wrong}" if judged.wrong else "✓"
@@ -125,7 +126,7 @@ def digraph(circuit: Circuit, title: str, judged: dict | None = None, impl_name:
     """The Graphviz graph of `circuit`; `judged`: {input name: Judged} from the implementation
     `impl_name`, whose gradients appear on the inputs as "got"; `caption`: a line under the title."""
     graphviz = graphviz_module()
-    got = f"\ngot: the gradients of {impl_name} (✓ within the bound of test_matches_jax, ✗ not)" \
+    got = f"\ngot: the gradients of {impl_name} (✓ within the check's bound, ✗ not)" \
         if judged else ""
     label = title + got + (f"\n{caption}" if caption else "")
     g = graphviz.Digraph(graph_attr={"rankdir": "LR", "label": label, "labelloc": "t",

@@ -24,7 +24,7 @@ th, td { border: 1px solid #d0d7de; padding: 3px 8px; text-align: left; }
 td.num { text-align: right; font-family: monospace; }
 .passed { color: #1a7f37; } .failed { color: #c62828; font-weight: bold; }
 .xfail, .xpass, .not-implemented { color: #57606a; }
-.summary span { margin-right: 1.5em; font-size: 1.1em; }
+.summary { font-size: 1.1em; }
 section.failure { border-top: 2px solid #c62828; margin-top: 1.5em; }
 pre { background: #f6f8fa; padding: 0.6em; white-space: pre-wrap; font-size: 0.85em; }
 figure { margin: 1em 0; } figure img { max-width: 100%; border: 1px solid #d0d7de; }
