@@ -81,9 +81,9 @@ def markdown_table() -> str:
     rows = ["| case | source | call | gradients | finite differences | conventions |",
             "|---|---|---|---|---|---|"]
     for c in CASES:
-        call = (f"`{c.op}_forward({', '.join(a.name for a in c.args)})`" if c.style == "pair"
-                else f"`{c.op}({', '.join(a.name for a in c.args)})`")
-        kink = ("; ".join(t for t in (c.kink, c.notes) if t) or "-").replace("|", "\\|")
+        call = f"`{c.call}`".replace("|", "\\|")
+        beyond = c.beyond_contract and f"beyond the source's contract: {c.beyond_contract}"
+        kink = ("; ".join(t for t in (c.kink, c.notes, beyond) if t) or "-").replace("|", "\\|")
         rows.append(f"| {c.name} | {c.source.replace('|', '/')} | {call} | "
                     f"{', '.join(c.grad_names)} | {c.fd_mode} | {kink} |")
     return "\n".join(rows)
@@ -123,7 +123,7 @@ def main(argv=None) -> int:
     try:
         if args.command == "cases":
             print(markdown_table() if args.markdown else
-                  "\n".join(f"{c.name:26} {c.source}" for c in CASES))
+                  "\n".join(f"{c.name:26} {' / '.join(c.functions):50} {c.source}" for c in CASES))
             return 0
         if args.command == "mutants":
             for m in mutants.MUTANTS:

@@ -63,3 +63,12 @@ def test_micrograd_sanity_kink_is_out_of_float64_reach():
     elsewhere |z| >= 1/2. The floats around -2/3 all give z != 0."""
     x = -2 / 3 + np.arange(-1000, 1001) * np.spacing(2 / 3)
     assert np.all(2 * x + 2 + x != 0)
+
+
+def test_exact_goldens_come_out_of_the_reference_bit_for_bit():
+    """A golden flagged exact: the handwritten reference does the source's operations in the
+    source's order, so every printed number comes out bit for bit, not merely within a bound."""
+    exact = [(c, g) for c in cases.CASES for g in c.goldens if g.exact]
+    failures = [v.message for c, g in exact
+                if not (v := check.check_golden(c, cases.handwritten(), g, None)).ok]
+    assert len(exact) == 9 and not failures, failures
