@@ -147,13 +147,13 @@ def digraph(circuit: Circuit, title: str, judged: dict | None = None, impl_name:
     return g
 
 
-def render(graph, fmt_: str) -> bytes:
+def render(graph, file_format: str) -> bytes:
     """The graph as SVG or PNG bytes; a missing `dot` program is one PictureError line."""
     graphviz = graphviz_module()
-    if fmt_ not in FORMATS:
-        raise PictureError(f"cannot draw a .{fmt_} file: use .svg or .png")
+    if file_format not in FORMATS:
+        raise PictureError(f"cannot draw a .{file_format} file: use .svg or .png")
     try:
-        return graph.pipe(format=fmt_)
+        return graph.pipe(format=file_format)
     except graphviz.ExecutableNotFound:
         raise PictureError("drawing circuits needs Graphviz's `dot` program: apt-get install "
                            "graphviz (Debian, Ubuntu), brew install graphviz (macOS)") from None

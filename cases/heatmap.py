@@ -48,7 +48,7 @@ def _matplotlib():
 
 
 def heatmap(name: str, got: np.ndarray, expected: np.ndarray, allowed: np.ndarray,
-            title: str, fmt_: str = "png") -> bytes:
+            title: str, file_format: str = "png") -> bytes:
     """Got, expected and |got - expected| of gradient `name` as one PNG (or SVG); `allowed`: per
     entry, the largest |got - expected| the check accepts (cases/check.py, `allowed`)."""
     Figure, rc_context = _matplotlib()
@@ -81,5 +81,5 @@ def heatmap(name: str, got: np.ndarray, expected: np.ndarray, allowed: np.ndarra
     fig.suptitle(f"{title}: {name} ({shape}{layout})", fontsize=10)
     out = io.BytesIO()
     with rc_context({"svg.fonttype": "none"}):    # an SVG's text stays text, not glyph paths
-        fig.savefig(out, format=fmt_, dpi=100)
+        fig.savefig(out, format=file_format, dpi=100)
     return out.getvalue()

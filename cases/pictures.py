@@ -136,7 +136,7 @@ class Picture:
         return {"title": self.title, "mime": self.mime, "uri": self.data_uri()}
 
 
-def circuit_picture(point: Point, run: Run | None = None, fmt: str = "svg",
+def circuit_picture(point: Point, run: Run | None = None, file_format: str = "svg",
                     circuit=None) -> Picture:
     """The circuit at `point` (traced here unless given), `run`'s gradients marked on it."""
     circuit = circuit or trace(point.case, point.sample.arrays, point.sample.douts)
@@ -145,8 +145,9 @@ def circuit_picture(point: Point, run: Run | None = None, fmt: str = "svg",
     graph = digraph(circuit, f"{point.case.name} at {point.label}: forward values in green, "
                     "gradients in red", None if run is None else run.judged,
                     "" if run is None else run.name, caption)
-    mime = "image/svg+xml" if fmt == "svg" else "image/png"
-    return Picture(f"circuit of {point.case.name} at {point.label}", mime, render(graph, fmt))
+    mime = "image/svg+xml" if file_format == "svg" else "image/png"
+    return Picture(f"circuit of {point.case.name} at {point.label}", mime,
+                   render(graph, file_format))
 
 
 def heatmaps(point: Point, run: Run) -> list[Picture]:
@@ -178,14 +179,14 @@ def main_draw(args, impl: Implementation | None) -> int:
     from .catalogue import get
     case = get(args.case)
     out = Path(args.output)
-    fmt = out.suffix.lstrip(".").lower()
-    if fmt not in FORMATS:
+    file_format = out.suffix.lstrip(".").lower()
+    if file_format not in FORMATS:
         raise PictureError(f"-o {args.output}: the file name must end in .svg or .png")
     point = choose_point(case, args.golden, args.sample, args.seed, args.dtype)
     run = None if impl is None else run_at(point, impl, args.dtype)
     if run is not None and run.problems and run.problems[0].startswith("not implemented"):
         raise CaseError(f"{case.name}: {run.problems[0]}")
-    out.write_bytes(circuit_picture(point, run, fmt).data)
+    out.write_bytes(circuit_picture(point, run, file_format).data)
     print(f"wrote {out}: {case.name} at {point.label}")
     if run is not None:
         for p in run.problems:

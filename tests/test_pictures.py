@@ -206,7 +206,8 @@ def test_heatmap_shows_where_a_gradient_is_wrong():
     expected = rng.standard_normal((6, 5))
     got = expected.copy()
     got[:, 2] += 0.7
-    svg = heatmap("dx", got, expected, np.full(got.shape, 1e-9), "planted", fmt_="svg").decode()
+    svg = heatmap("dx", got, expected, np.full(got.shape, 1e-9), "planted",
+                  file_format="svg").decode()
     assert "6 of 30 entries off" in svg and "got dx" in svg and "expected dx" in svg
     img = _png(heatmap("dx", got, expected, np.full(got.shape, 1e-9), "planted"))
     panel = img[:, 2 * img.shape[1] // 3:, :3].mean(axis=2)     # the right third: |got - expected|
