@@ -54,7 +54,9 @@ def fmt(x) -> str:
         return "×".join(map(str, a.shape))
     if a.dtype.kind not in "fc":
         return str(a.tolist())
-    return _number(float(a)) if a.ndim == 0 else "[" + ", ".join(map(_number, a.ravel().tolist())) + "]"
+    if a.ndim == 0:
+        return _number(float(a))
+    return "[" + ", ".join(map(_number, a.ravel().tolist())) + "]"
 
 
 @dataclass
@@ -74,7 +76,8 @@ class Judged:
         """"" when it matches; else what is off ("wrong", "3 of 50 entries off")."""
         if not self.off:
             return ""
-        return "wrong" if np.size(self.got) == 1 else f"{self.off} of {np.size(self.got)} entries off"
+        n = np.size(self.got)
+        return "wrong" if n == 1 else f"{self.off} of {n} entries off"
 
 
 def _font(text: str, color: str, bold: bool = False) -> str:
@@ -96,8 +99,9 @@ def _input_label(node, judged: Judged | None) -> str:
         mark = f"✗ {judged.wrong}" if judged.wrong else "✓"
         text = (f"got d{node.label} = {fmt(judged.got)} {mark}"
                 if np.size(judged.got) <= MAX_SHOWN_ENTRIES else f"got d{node.label}: {mark}")
-        cells.append(f'<tr><td bgcolor="{WRONG_FILL if judged.wrong else RIGHT_FILL}">'
-                     f'{_font(text, RED if judged.wrong else GREEN, bold=bool(judged.wrong))}</td></tr>')
+        wrong = bool(judged.wrong)
+        cells.append(f'<tr><td bgcolor="{WRONG_FILL if wrong else RIGHT_FILL}">'
+                     f'{_font(text, RED if wrong else GREEN, bold=wrong)}</td></tr>')
     border = 3 if judged is not None and judged.wrong else 1
     color = RED if judged is not None and judged.wrong else "black"
     return (f'<<table border="{border}" color="{color}" cellborder="0" cellspacing="0" '
@@ -124,7 +128,8 @@ def _wire_label(wire) -> str:
 def digraph(circuit: Circuit, title: str, judged: dict | None = None, impl_name: str = "",
             caption: str = ""):
     """The Graphviz graph of `circuit`; `judged`: {input name: Judged} from the implementation
-    `impl_name`, whose gradients appear on the inputs as "got"; `caption`: a line under the title."""
+    `impl_name`, whose gradients appear on the inputs as "got"; `caption`: lines under the
+    title."""
     graphviz = graphviz_module()
     got = f"\ngot: the gradients of {impl_name} (✓ within the check's bound, ✗ not)" \
         if judged else ""

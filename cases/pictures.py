@@ -118,7 +118,8 @@ def run_at(point: Point, impl: Implementation, dtype: str = "float64") -> Run:
     slack = None if point.probe is None else tuple(check.probe_scale(t) * p for p in point.probe)
     limits = check.allowed(one(point.expected), one(slack), rtol(t))
     for a, got, want, limit in zip(case.diff_args, grads, point.expected, limits):
-        run.judged[a.name] = Judged(got, np.asarray(want), np.broadcast_to(limit[0], np.shape(want)))
+        run.judged[a.name] = Judged(got, np.asarray(want),
+                                    np.broadcast_to(limit[0], np.shape(want)))
     return run
 
 

@@ -2,9 +2,10 @@
 
 A failing `test_*[staged-s3]` gets the circuit of sample s3 with the implementation's gradients
 marked, and heatmaps of the wrong array gradients (cases/pictures.py); a failing golden test the
-same at the golden's inputs. Nothing happens unless pytest-html is installed and writing a report
-(`pytest --html report.html`), nor for tests that name no case. A picture that cannot be made (an extra
-missing, anything else) becomes a line of text in the report, never a failure of the run.
+same at the golden's inputs. Nothing happens unless pytest-html is installed and writing a
+report (`pytest --html report.html`), nor for tests that name no case. A picture that cannot be
+made (an extra missing, anything else) becomes a line of text in the report, never a failure of
+the run.
 """
 
 from __future__ import annotations

@@ -130,7 +130,8 @@ def test_draw_on_a_kink_judges_by_the_cases_convention(tmp_path, capsys):
                      "-o", str(out)]) == 0
     assert "WRONG" not in capsys.readouterr().out
     texts = _svg_texts(out)
-    assert {"dx = 1.00", "got dx = 1.00 ✓", "dy = 1.00", "got dy = 1.00 ✓", "0.50"} <= set(texts)
+    assert {"dx = 1.00", "got dx = 1.00 ✓", "dy = 1.00", "got dy = 1.00 ✓",
+            "0.50"} <= set(texts)
     assert any(t.startswith("on a kink: the wires follow JAX's convention") for t in texts)
 
 
