@@ -691,10 +691,15 @@ def check_golden(case: Case, impl: Implementation, golden, bound: float | None) 
     return _golden_verdict(case, golden, values, impl.name, bound)
 
 
-def reference_golden(case: Case, golden, bound: float) -> Verdict:
-    """The case's JAX reference (forward and jax.vjp) vs the printed numbers."""
+def reference_values(case: Case, golden) -> dict:
+    """The case's JAX reference (forward and jax.vjp, upstream gradient 1) at a golden's inputs:
+    every output and gradient by name. `gradref goldens` prints them: it regenerates a golden."""
     s = golden_sample(case, golden)
     ov = oracles.evaluate(case, [s.arrays], [s.douts], [None])
     values = dict(zip(case.outputs, (o[0] for o in ov.outputs)))
-    values |= dict(zip(case.grad_names, (g[0] for g in ov.grads)))
-    return _golden_verdict(case, golden, values, "the JAX reference", bound)
+    return values | dict(zip(case.grad_names, (g[0] for g in ov.grads)))
+
+
+def reference_golden(case: Case, golden, bound: float) -> Verdict:
+    """The case's JAX reference (forward and jax.vjp) vs the printed numbers."""
+    return _golden_verdict(case, golden, reference_values(case, golden), "the JAX reference", bound)

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from . import check, mutants
-from .catalogue import CASES
+from .catalogue import CASES, select
 from .draw import PictureError
 from .impl import ImplementationError, handwritten, load
 from .spec import CaseError
@@ -73,6 +73,9 @@ def parser() -> argparse.ArgumentParser:
     k = sub.add_parser("cases", help="list the catalogue")
     k.add_argument("--markdown", action="store_true", help="as the README's case table")
     sub.add_parser("mutants", help="list the planted bugs the suite must catch")
+    g = sub.add_parser("goldens", help="regenerate the goldens: the JAX reference at each "
+                       "golden's inputs (conventions at kinks included), as Python literals")
+    g.add_argument("--case", nargs="+", default=[], metavar="NAME", help="only these cases")
     return p
 
 
@@ -124,6 +127,13 @@ def main(argv=None) -> int:
         if args.command == "cases":
             print(markdown_table() if args.markdown else
                   "\n".join(f"{c.name:26} {' / '.join(c.functions):50} {c.source}" for c in CASES))
+            return 0
+        if args.command == "goldens":
+            for case in select(args.case):
+                for k, g in enumerate(case.goldens):
+                    values = check.reference_values(case, g)
+                    print(f"{case.name}-g{k} ({g.note}): "
+                          f"{ {name: values[name].tolist() for name in g.expect} }")
             return 0
         if args.command == "mutants":
             for m in mutants.MUTANTS:

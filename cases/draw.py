@@ -91,9 +91,8 @@ def _input_label(node, judged: Judged | None) -> str:
         rows.append(_font(fmt(node.value), GREY))
     else:
         rows.append(_font(fmt(node.value), GREEN))
-        expected = judged.expected if judged is not None else node.grad   # differ on a kink
-        if expected is not None:
-            rows.append(_font(f"d{node.label} = {fmt(expected)}", RED))
+        if node.grad is not None:
+            rows.append(_font(f"d{node.label} = {fmt(node.grad)}", RED))
     cells = [f"<tr><td>{r}</td></tr>" for r in rows]
     if judged is not None:
         mark = f"✗ {judged.wrong}" if judged.wrong else "✓"

@@ -7,12 +7,14 @@ Golden values are the catalogue's (float64, upstream gradient 1).
 import jax
 import jax.numpy as jnp
 
+from .conventions import max_to_every_tie
 from .spec import Arg, Case, Golden, Magnitude, Mutant, Normal, Uniform
 
 SCALAR = ()
 
-MAX_TIE = ("ties x == y: the notes give both inputs the gradient, (1, 1); jnp.maximum splits it "
-           "(0.5, 0.5). Samples keep |x - y| clear of the finite-difference steps.")
+MAX_TIE = ("ties x == y: the notes give both inputs the gradient, (1, 1) (the reference states it "
+           "with conventions.max_to_every_tie; jnp.maximum splits it 0.5/0.5). Samples keep "
+           "|x - y| clear of the finite-difference steps.")
 
 GROUP_A = (
     Case(
@@ -30,7 +32,7 @@ GROUP_A = (
     Case(
         name="max_gate", op="max_gate", source="A3 optimization-2: the max gate f = max(x, y)",
         args=(Arg("x", SCALAR, Uniform(-3, 3)), Arg("y", SCALAR, Uniform(-3, 3))),
-        reference=lambda x, y: jnp.maximum(x, y),
+        reference=lambda x, y: max_to_every_tie(x, y),
         kink=MAX_TIE,
         kink_distance=lambda x, y: abs(x - y) / 2,   # each input moves by h: x - y by 2h
         goldens=(Golden({"x": 4.0, "y": 2.0}, {"out": 4.0, "dx": 1.0, "dy": 0.0},
@@ -112,7 +114,7 @@ GROUP_A = (
         source="A9 optimization-2: gradient flow patterns f = 2 (xy + max(z, w))",
         args=(Arg("x", SCALAR, Uniform(-5, 5)), Arg("y", SCALAR, Uniform(-5, 5)),
               Arg("z", SCALAR, Uniform(-5, 5)), Arg("w", SCALAR, Uniform(-5, 5))),
-        reference=lambda x, y, z, w: 2.0 * (x * y + jnp.maximum(z, w)),
+        reference=lambda x, y, z, w: 2.0 * (x * y + max_to_every_tie(z, w)),
         kink=MAX_TIE.replace("x == y", "z == w").replace("|x - y|", "|z - w|"),
         kink_distance=lambda x, y, z, w: abs(z - w) / 2,
         goldens=(Golden({"x": 3.0, "y": -4.0, "z": 2.0, "w": -1.0},

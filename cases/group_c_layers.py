@@ -13,6 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from . import conventions
 from .spec import Arg, Case, Golden, Integers, Mutant, Normal, Static, Uniform
 
 EPS = 1e-5   # the skeletons' default eps for every normalization
@@ -45,7 +46,7 @@ def softmax_loss(x, y):
 
 
 def svm_loss(x, y):
-    margins = jnp.maximum(0.0, x - jnp.take_along_axis(x, y[:, None], axis=1) + 1.0)
+    margins = conventions.hinge(x - jnp.take_along_axis(x, y[:, None], axis=1) + 1.0)
     others = 1.0 - jax.nn.one_hot(y, x.shape[1], dtype=x.dtype)
     return jnp.sum(margins * others) / x.shape[0]
 
@@ -130,7 +131,8 @@ def max_pool_kink(pool_param):
 
 
 RELU_KINK = "relu'(0) = 0 (jax.nn.relu's convention; jnp.maximum(x, 0) would give 0.5)"
-SVM_KINK = ("delta = 1; a margin of exactly 0 has slope 0 (JAX's maximum splits it, 0.5); "
+SVM_KINK = ("delta = 1; a margin of exactly 0 has slope 0 (conventions.hinge; JAX's maximum "
+            "splits it, 0.5); "
             "samples keep every margin j != y clear of 0")
 POOL_KINK = ("ties go to the first maximum of the window in row-major order (np.argmax, and "
              "lax.reduce_window's gradient); a `window == max` mask gives every tie the gradient")

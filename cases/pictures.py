@@ -4,8 +4,8 @@ A point is a golden (the inputs a source prints numbers for, upstream gradient 1
 sample (the one a test id such as `staged-s3` names). At a point, the circuit comes from the JAX
 reference (cases/circuit.py, drawn by cases/draw.py); the expected gradients, and the bound each
 entry of an implementation's gradient must keep, are those of the suite's JAX check (the oracle
-values and `check.allowed`), so a picture marks wrong exactly what `test_matches_jax` fails (at a
-golden on a kink, where JAX's convention may differ, the numbers the source prints). The
+values and `check.allowed`), so a picture marks wrong exactly what `test_matches_jax` fails (on a
+kink too: the references state the sources' conventions, cases/conventions.py). The
 implementation runs through `check.run_implementation`, which turns anything it does into a
 problem, never an exception. `gradref draw`, the HTML report and the pytest-html hook all come
 here.
@@ -41,7 +41,6 @@ class Point:
     sample: object              # cases.sampling.Sample: inputs and upstream gradients
     expected: tuple             # the JAX check's gradients, one per differentiable input
     probe: tuple | None         # the oracles' float32 rounding probe of each gradient
-    note: str = ""              # a line for the picture's caption
 
 
 def _index(which, prefix: str, case: Case, what: str) -> int:
@@ -60,15 +59,7 @@ def golden_point(case: Case, which="0") -> Point:
     golden = case.goldens[k]
     s = check.golden_sample(case, golden)
     ov = oracles.evaluate(case, [s.arrays], [s.douts], [s.directions])
-    expected = tuple(g[0] for g in ov.grads)
-    if golden.at_kink:
-        # On a kink JAX has its own convention (jnp.maximum splits a tie); the case declares the
-        # source's, and the golden prints what it gives: that is what an implementation must do.
-        expected = tuple(np.asarray(golden.expect.get(name, e), dtype=np.float64)
-                         for name, e in zip(case.grad_names, expected))
-        return Point(case, f"golden g{k} ({golden.note})", s, expected, None,
-                     f"on a kink: the wires follow JAX's convention; the case's: {case.kink}")
-    return Point(case, f"golden g{k} ({golden.note})", s, expected,
+    return Point(case, f"golden g{k} ({golden.note})", s, tuple(g[0] for g in ov.grads),
                  tuple(p[0] for p in ov.probe_grads) if ov.probe_grads else None)
 
 
@@ -141,8 +132,7 @@ def circuit_picture(point: Point, run: Run | None = None, file_format: str = "sv
                     circuit=None) -> Picture:
     """The circuit at `point` (traced here unless given), `run`'s gradients marked on it."""
     circuit = circuit or trace(point.case, point.sample.arrays, point.sample.douts)
-    problems = "" if run is None or not run.problems else f"{run.name}: " + "; ".join(run.problems)
-    caption = "\n".join(line for line in (point.note, problems) if line)
+    caption = "" if run is None or not run.problems else f"{run.name}: " + "; ".join(run.problems)
     graph = digraph(circuit, f"{point.case.name} at {point.label}: forward values in green, "
                     "gradients in red", None if run is None else run.judged,
                     "" if run is None else run.name, caption)

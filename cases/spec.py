@@ -119,8 +119,9 @@ class Golden:
     """Numbers a source prints: at `inputs` (upstream gradient 1), `expect` maps an output name or
     `d<input>` to its value. `exact`: the implementation does the source's operations in the
     source's order, so the value must come out bit for bit (in the reference implementation).
-    `at_kink`: the point is non-differentiable; the numbers document the op's convention there,
-    and the JAX reference (which may use another convention) is not held to them."""
+    `at_kink`: the point is non-differentiable; the numbers document the op's convention there.
+    The JAX reference states the same convention (cases/conventions.py) and is held to them too;
+    `gradref goldens` regenerates them from it."""
     inputs: dict
     expect: dict
     note: str = ""

@@ -122,17 +122,16 @@ def test_draw_marks_the_wrong_dx_of_a_planted_bug_and_nothing_of_the_reference(t
 
 
 def test_draw_on_a_kink_judges_by_the_cases_convention(tmp_path, capsys):
-    """At max_gate's tie the notes give both inputs the gradient 1 where JAX splits it 0.5/0.5:
-    the wires show JAX's split, the inputs expect the notes' 1.00, the reference is right."""
+    """At max_gate's tie the notes give both inputs the gradient 1 (jnp.maximum would split it
+    0.5/0.5): the reference states the notes' convention, so the inputs expect 1.00 and the
+    handwritten reference is right."""
     _graphviz()
     out = tmp_path / "k.svg"
     assert cli.main(["draw", "max_gate", "--golden", "g1", "--impl", "handwritten",
                      "-o", str(out)]) == 0
     assert "WRONG" not in capsys.readouterr().out
     texts = _svg_texts(out)
-    assert {"dx = 1.00", "got dx = 1.00 ✓", "dy = 1.00", "got dy = 1.00 ✓",
-            "0.50"} <= set(texts)
-    assert any(t.startswith("on a kink: the wires follow JAX's convention") for t in texts)
+    assert {"dx = 1.00", "got dx = 1.00 ✓", "dy = 1.00", "got dy = 1.00 ✓"} <= set(texts)
 
 
 def test_draw_png_decodes_and_shows_the_wrong_mark_in_red(tmp_path):
