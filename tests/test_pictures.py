@@ -70,6 +70,15 @@ def test_sigmoid_neuron_circuit_carries_the_notes_numbers():
     assert len(from_w) == 2 and np.array_equal(sum(from_w), grads["dw"])
 
 
+def test_patterns_circuit_is_the_notes_figure():
+    """The notes' gradient-flow figure: four gates, the max one gate (the kink convention is one
+    named call), f = -20, and add distributes, max routes, multiply swaps."""
+    k = _golden_circuit("patterns_circuit")
+    assert sorted(n.label for n in k.gates) == ["*", "+", "2*", "max_to_every_tie"]
+    assert {k: fmt(g) for k, g in circuit.input_gradients(k).items()} == {
+        "dx": "-8.00", "dy": "6.00", "dz": "2.00", "dw": "0.00"}
+
+
 @pytest.mark.parametrize("name", ["staged", "patterns_circuit", "softmax_cross_entropy",
                                   "micrograd_readme", "lstm_step", "batchnorm"])
 def test_circuit_gradients_are_jax_vjp(name):
