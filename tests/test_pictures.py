@@ -75,7 +75,7 @@ def test_patterns_circuit_is_the_notes_figure():
     named call), f = -20, and add distributes, max routes, multiply swaps."""
     k = _golden_circuit("patterns_circuit")
     assert sorted(n.label for n in k.gates) == ["*", "+", "2*", "max_to_every_tie"]
-    assert {k: fmt(g) for k, g in circuit.input_gradients(k).items()} == {
+    assert {name: fmt(g) for name, g in circuit.input_gradients(k).items()} == {
         "dx": "-8.00", "dy": "6.00", "dz": "2.00", "dw": "0.00"}
 
 
