@@ -74,7 +74,7 @@ def test_patterns_circuit_is_the_notes_figure():
     """The notes' gradient-flow figure: four gates, the max one gate (the kink convention is one
     named call), f = -20, and add distributes, max routes, multiply swaps."""
     k = _golden_circuit("patterns_circuit")
-    assert sorted(n.label for n in k.gates) == ["*", "+", "2*", "max_to_every_tie"]
+    assert sorted(n.label for n in k.gates) == ["*", "+", "2*", "max_to_first"]
     assert {name: fmt(g) for name, g in circuit.input_gradients(k).items()} == {
         "dx": "-8.00", "dy": "6.00", "dz": "2.00", "dw": "0.00"}
 
@@ -131,16 +131,23 @@ def test_draw_marks_the_wrong_dx_of_a_planted_bug_and_nothing_of_the_reference(t
 
 
 def test_draw_on_a_kink_judges_by_the_cases_convention(tmp_path, capsys):
-    """At max_gate's tie the notes give both inputs the gradient 1 (jnp.maximum would split it
-    0.5/0.5): the reference states the notes' convention, so the inputs expect 1.00 and the
-    handwritten reference is right."""
+    """At max_gate's tie the case routes the gradient to the first input, (1, 0) (jnp.maximum
+    would split it 0.5/0.5): the reference is right there, a splitting implementation is not."""
     _graphviz()
     out = tmp_path / "k.svg"
     assert cli.main(["draw", "max_gate", "--golden", "g1", "--impl", "handwritten",
                      "-o", str(out)]) == 0
     assert "WRONG" not in capsys.readouterr().out
-    texts = _svg_texts(out)
-    assert {"dx = 1.00", "got dx = 1.00 ✓", "dy = 1.00", "got dy = 1.00 ✓"} <= set(texts)
+    assert {"dx = 1.00", "got dx = 1.00 ✓", "dy = 0.00", "got dy = 0.00 ✓"} <= set(_svg_texts(out))
+    splitting = tmp_path / "splitting.py"
+    splitting.write_text("import numpy as np\n\ndef max_gate_forward(x, y):\n"
+                         "    return np.maximum(x, y), (x, y)\n\n"
+                         "def max_gate_backward(dout, cache):\n    x, y = cache\n"
+                         "    w = np.where(x == y, 0.5, (x > y) * 1.0)\n"
+                         "    return w * dout, (1 - w) * dout\n")
+    assert cli.main(["draw", "max_gate", "--golden", "g1", "--impl", str(splitting),
+                     "-o", str(out)]) == 0
+    assert {"got dx = 0.50 ✗ wrong", "got dy = 0.50 ✗ wrong"} <= set(_svg_texts(out))
 
 
 def test_draw_png_decodes_and_shows_the_wrong_mark_in_red(tmp_path):
