@@ -17,6 +17,9 @@ import cases
 from cases import check, kinks, known, mutants, oracles
 from cases.spec import Case, CaseError, Mutant
 
+# pytest-html, when installed: failing checks carry their circuit and heatmaps in its report
+pytest_plugins = ("cases.pytest_pictures",)
+
 
 def pytest_addoption(parser):
     g = parser.getgroup("gradref")

@@ -199,6 +199,12 @@ def main(args, impl: Implementation) -> int:
             results, impl, args.seed, args.samples, args.dtype, score, seconds, status, notes),
             indent=2))
         print(f"wrote {args.json}")
+    if getattr(args, "html", None):
+        from . import html_report
+        doc = to_json(results, impl, args.seed, args.samples, args.dtype, score, seconds, status,
+                      notes)
+        Path(args.html).write_text(html_report.render(html_report.attach_pictures(doc, impl)))
+        print(f"wrote {args.html}")
     return 1 if counts["failed"] or counts["xpass"] or (score is not None and score[1]) else 0
 
 
