@@ -137,7 +137,7 @@ def main(argv=None) -> int:
             return 0
         if args.command == "mutants":
             for m in mutants.MUTANTS:
-                print(f"{m.id!r:70} {m.function}: {m.old!r} -> {m.new!r}")
+                print(f"{m.id!r:70} [{m.kind}] {m.function}: {m.old!r} -> {m.new!r}")
             return 0
         if args.command == "draw":
             from . import pictures

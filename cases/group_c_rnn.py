@@ -326,76 +326,84 @@ GROUP_C_RNN = (
 
 def _twice(cases, function, edits):
     """The same planted bugs for several cases of one function."""
-    return tuple(Mutant(c, function, old, new, bug) for c in cases for old, new, bug in edits)
+    return tuple(Mutant(c, function, old, new, bug, kind=kind)
+                 for c in cases for old, new, bug, kind in edits)
 
 
 NET_EDITS = (
-    ("dh1 = (h1 > 0) * da1", "dh1 = (a1 >= 0) * da1", "ReLU mask 1(a >= 0) passes every unit"),
-    ("dW1 += 2 * reg * W1", "dW1 += reg * W1", "0.5 reg convention for W1"),
-    ("db1 = dh1.sum(axis=0)", "db1 = da1.sum(axis=0)", "db1 skips the ReLU"),
+    ("dh1 = (h1 > 0) * da1", "dh1 = (a1 >= 0) * da1", "ReLU mask 1(a >= 0) passes every unit",
+     "wrong formula"),
+    ("dW1 += 2 * reg * W1", "dW1 += reg * W1", "0.5 reg convention for W1", "missing scale"),
+    ("db1 = dh1.sum(axis=0)", "db1 = da1.sum(axis=0)", "db1 skips the ReLU", "wrong formula"),
 )
 
 MUTANTS_C_RNN = (
     # C5 SVM
     Mutant("svm_loss_naive", "svm_loss_naive", "dW[:, y[i]] -= X[i]", "dW[:, y[i]] = -X[i]",
-           "= instead of += at the correct-class fork"),
+           "= instead of += at the correct-class fork", kind="fork overwrite"),
     Mutant("svm_loss_naive", "svm_loss_naive", "dW += 2 * reg * W", "dW += reg * W",
-           "0.5 reg convention"),
+           "0.5 reg convention", kind="missing scale"),
     Mutant("svm_loss_vectorized", "svm_loss_vectorized", "dscores = (margins > 0) * dmargins",
-           "dscores = (margins >= 0) * dmargins", "clipped margins pass the gradient"),
+           "dscores = (margins >= 0) * dmargins", "clipped margins pass the gradient",
+           kind="wrong formula"),
     Mutant("svm_loss_vectorized", "svm_loss_vectorized",
            "np.full(margins.shape, 1.0 / N, dtype=W.dtype)",
-           "np.full(margins.shape, 1.0, dtype=W.dtype)", "no mean over N"),
+           "np.full(margins.shape, 1.0, dtype=W.dtype)", "no mean over N", kind="missing scale"),
     Mutant("svm_loss_vectorized", "svm_loss_vectorized", "dscores[rows, y] -= dscores.sum(axis=1)",
-           "dscores[rows, y] -= 1", "the correct class gets -1, not minus the count"),
+           "dscores[rows, y] -= 1", "the correct class gets -1, not minus the count",
+           kind="wrong formula"),
     # C6 softmax
     Mutant("softmax_loss_naive", "softmax_loss_naive", "dW[:, j] += (p_j - (j == y[i])) * X[i]",
-           "dW[:, j] += p_j * X[i]", "forgets the -1 of the correct class"),
+           "dW[:, j] += p_j * X[i]", "forgets the -1 of the correct class", kind="dropped path"),
     Mutant("softmax_loss_naive", "softmax_loss_naive", "dW /= num_train", "pass",
-           "no mean over N in the gradient"),
+           "no mean over N in the gradient", kind="missing scale"),
     Mutant("softmax_loss_vectorized", "softmax_loss_vectorized", "dscores /= N", "pass",
-           "no mean over N in the gradient"),
+           "no mean over N in the gradient", kind="missing scale"),
     Mutant("softmax_loss_vectorized", "softmax_loss_vectorized", "dscores[rows, y] -= 1",
-           "dscores[:, y] -= 1", "subtracts 1 from whole columns"),
+           "dscores[:, y] -= 1", "subtracts 1 from whole columns", kind="wrong index"),
     # C7 two-layer net
     *_twice(("two_layer_net_loss", "two_layer_net_toy"), "two_layer_net_loss", NET_EDITS),
     # C16 RNN step
     Mutant("rnn_step", "rnn_step_backward", "da = (1 - next_h**2) * dnext_h",
-           "da = (1 - np.tanh(next_h)**2) * dnext_h", "tanh' applied to the output again"),
+           "da = (1 - np.tanh(next_h)**2) * dnext_h", "tanh' applied to the output again",
+           kind="wrong formula"),
     Mutant("rnn_step", "rnn_step_backward", "dWh = prev_h.T.dot(da)", "dWh = next_h.T.dot(da)",
-           "dWh from next_h, not prev_h"),
+           "dWh from next_h, not prev_h", kind="wrong formula"),
     # C17 RNN
     Mutant("rnn", "rnn_backward", "dh_t = dh[:, t, :] + dprev_h", "dh_t = dh[:, t, :]",
-           "drops the gradient from step t+1"),
+           "drops the gradient from step t+1", kind="dropped path"),
     Mutant("rnn", "rnn_backward", "dWh += dWh_t", "dWh = dWh_t",
-           "= instead of += for the shared Wh"),
+           "= instead of += for the shared Wh", kind="fork overwrite"),
     # C18 LSTM step
     Mutant("lstm_step", "lstm_step_backward", "da = np.concatenate([dai, daf, dao, dag], axis=1)",
-           "da = np.concatenate([dai, daf, dag, dao], axis=1)", "PyTorch's gate order i, f, g, o"),
+           "da = np.concatenate([dai, daf, dag, dao], axis=1)", "PyTorch's gate order i, f, g, o",
+           kind="wrong index"),
     Mutant("lstm_step", "lstm_step_backward", "dc += (1 - tanh_c**2) * dtanh_c",
-           "dc = (1 - tanh_c**2) * dtanh_c", "= instead of += at the next_c fork"),
+           "dc = (1 - tanh_c**2) * dtanh_c", "= instead of += at the next_c fork",
+           kind="fork overwrite"),
     Mutant("lstm_step", "lstm_step_backward", "dc = 1.0 * dnext_c", "dc = dnext_c",
-           "dc aliases dnext_c, then += writes into it"),
+           "dc aliases dnext_c, then += writes into it", kind="in-place write"),
     # C19 LSTM
     Mutant("lstm", "lstm_backward",
            "lstm_step_backward(dh_t, dprev_c, caches[t])",
            "lstm_step_backward(dh_t, np.zeros_like(dprev_c), caches[t])",
-           "drops the cell-state gradient from step t+1"),
-    Mutant("lstm", "lstm_backward", "db += db_t", "db = db_t", "= instead of += for the shared b"),
+           "drops the cell-state gradient from step t+1", kind="dropped path"),
+    Mutant("lstm", "lstm_backward", "db += db_t", "db = db_t", "= instead of += for the shared b",
+           kind="fork overwrite"),
     # C20 word embedding
     Mutant("word_embedding", "word_embedding_backward", "np.add.at(dW, x, dout)", "dW[x] += dout",
-           "fancy-index += keeps one of the repeated indices"),
+           "fancy-index += keeps one of the repeated indices", kind="fork overwrite"),
     Mutant("word_embedding", "word_embedding_backward", "dW = np.zeros_like(W, dtype=dout.dtype)",
-           "dW = np.zeros_like(W, dtype=x.dtype)", "an integer dW (x's dtype)"),
+           "dW = np.zeros_like(W, dtype=x.dtype)", "an integer dW (x's dtype)", kind="dtype"),
     # C21 temporal affine
     Mutant("temporal_affine", "temporal_affine_backward", "db = dout_flat.sum(axis=0)",
-           "db = dout.sum(axis=0)", "db summed over N only, shape (T, M)"),
+           "db = dout.sum(axis=0)", "db summed over N only, shape (T, M)", kind="wrong axis"),
     Mutant("temporal_affine", "temporal_affine_backward",
            "dw = x.reshape(N * T, D).T.dot(dout_flat)", "dw = x[:, -1, :].T.dot(dout[:, -1, :])",
-           "dw from the last step only"),
+           "dw from the last step only", kind="dropped path"),
     # C22 temporal softmax loss
     Mutant("temporal_softmax_loss", "temporal_softmax_loss", "dx_flat *= mask_flat[:, None] / N",
-           "dx_flat *= mask_flat[:, None] / (N * T)", "divides by N T"),
+           "dx_flat *= mask_flat[:, None] / (N * T)", "divides by N T", kind="missing scale"),
     Mutant("temporal_softmax_loss", "temporal_softmax_loss", "dx_flat *= mask_flat[:, None] / N",
-           "dx_flat /= N", "ignores the mask in the gradient"),
+           "dx_flat /= N", "ignores the mask in the gradient", kind="wrong formula"),
 )

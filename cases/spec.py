@@ -255,18 +255,46 @@ class Case:
                     f"known: {list(self.outputs) + list(self.grad_names)}")
 
 
+# The kinds of planted bug (Mutant.kind): what `gradref reliability` counts detection by, and the
+# types a checker must not be blind to. Each mutant names one, the one its mistake is first of all.
+BUG_KINDS = {
+    "fork overwrite": "= where += belongs: a value used twice (a fork, a shared weight, "
+                      "overlapping windows, repeated indices) keeps only the last gradient",
+    "ignored dout": "the backward does not multiply by its upstream gradient",
+    "missing scale": "a factor dropped, added or wrong: a mean's 1/N, a 2, gamma, "
+                     "1/sqrt(var + eps), the regularisation convention",
+    "transposed": "a matrix where its transpose belongs, or a layout transpose missing",
+    "sign": "a sign flipped",
+    "wrong axis": "a sum or count over the wrong axis, or over everything",
+    "in-place write": "writes into dout or an input (or aliases one and writes later)",
+    "kink convention": "the gradient at a kink: another subgradient, or none",
+    "dtype": "a gradient of the wrong dtype",
+    "shape": "a gradient of the wrong shape",
+    "wrong index": "routes gradient to the wrong entries (fancy indexing, offsets, gate order)",
+    "dropped path": "a gradient contribution left out: a branch, a term, a step of a sequence",
+    "wrong formula": "a wrong local derivative: a wrong variable, function or gate rule",
+}
+
+
 @dataclass(frozen=True)
 class Mutant:
     """A plausible wrong backward: a one-line edit (`old` -> `new`, matching exactly once) of the
     handwritten function `function`. The default run of `case` must give it the verdict `expect`
     (cases/mutants.py): "failed", or "convention differs" for a gradient that is another valid
-    subgradient at a kink (relu'(0) = 1), which must be told apart, not failed."""
+    subgradient at a kink (relu'(0) = 1), which must be told apart, not failed. `kind` is its
+    type of bug, one of BUG_KINDS, stated with each mutant (keyword only)."""
     case: str        # the case whose default run must reject it
     function: str    # the handwritten function it edits
     old: str         # the exact source text replaced (must occur once in the function)
     new: str
     bug: str         # the mistake it plays, in words
     expect: str = "failed"
+    kind: str = field(kw_only=True)
+
+    def __post_init__(self):
+        if self.kind not in BUG_KINDS:
+            raise CaseError(f"mutant {self.id!r}: kind {self.kind!r} is not one of "
+                            f"{sorted(BUG_KINDS)} (cases/spec.py, BUG_KINDS)")
 
     @property
     def id(self) -> str:

@@ -45,7 +45,8 @@ def test_makemore_cross_entropy_max_path_cancels():
     largest entry), ties in the max included: its net gradient is zero, not a bug to leave out."""
     no_max = mutants.mutate(Mutant(
         "makemore_cross_entropy", "makemore_cross_entropy_backward",
-        "dlogits += onehot_max * dlogit_maxes", "dlogits += 0.0", "without the max path"))
+        "dlogits += onehot_max * dlogit_maxes", "dlogits += 0.0", "without the max path",
+        kind="dropped path"))
     backward = no_max.namespace["makemore_cross_entropy_backward"]
     for logits, Yb, dout in _cross_entropy_samples():
         _, cache = hw.makemore_cross_entropy_forward(logits, Yb)

@@ -4,6 +4,7 @@ import pytest
 
 import cases
 from cases import check, mutants
+from cases.spec import BUG_KINDS
 
 IDS = [m.id for m in mutants.MUTANTS]
 
@@ -45,7 +46,8 @@ def test_every_case_has_two_mutants():
 
 
 def test_a_stale_mutant_is_a_clear_error():
-    stale = mutants.Mutant("staged", "staged_backward", "no such line", "x", "stale")
+    stale = mutants.Mutant("staged", "staged_backward", "no such line", "x", "stale",
+                           kind="wrong formula")
     with pytest.raises(cases.CaseError, match="occurs 0 times in staged_backward"):
         mutants.mutate(stale)
 
@@ -55,3 +57,15 @@ def test_report_prints_the_mutation_score(capsys):
     assert cli.main(["report", "--case", "staged", "matmul", "--samples", "5"]) == 0
     expected = sum(m.case in ("staged", "matmul") for m in mutants.MUTANTS)
     assert f"mutation score: {expected}/{expected} planted bugs caught (100%)" in capsys.readouterr().out
+
+
+def test_every_mutant_has_a_documented_bug_kind():
+    """Each mutant states its kind of bug, one of spec.BUG_KINDS (the record rejects any other at
+    import), and every kind is planted at least three times: detection is reported per kind."""
+    counts = {kind: 0 for kind in BUG_KINDS}
+    for m in mutants.MUTANTS:
+        counts[m.kind] += 1
+    thin = {kind: k for kind, k in counts.items() if k < 3}
+    assert not thin, f"bug kinds planted fewer than three times: {thin}"
+    with pytest.raises(cases.CaseError, match="kind 'typo' is not one of"):
+        mutants.Mutant("staged", "staged_backward", "a", "b", "a typo", kind="typo")
