@@ -13,7 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import check, oracles, sampling
+from . import check, checkers, oracles, sampling
 from .impl import Implementation, handwritten
 from .spec import Arg, Case, Normal
 from .tolerance import FD_DIRECTIONS
@@ -94,23 +94,16 @@ def _split(case: Case, sample) -> tuple:
     return diff, nondiff, douts
 
 
-def _fwd_bwd(case: Case):
-    def f(diff, nondiff, douts):
-        outs, pullback = jax.vjp(lambda *d: oracles.call_reference(case, d, nondiff), *diff)
-        return outs, pullback(douts)
-    return f
-
-
 def jit_vjp(case: Case, sample):
     """jax.jit of (forward, jax.vjp pullback) of the reference, compiled here, not when timed."""
     args = _split(case, sample)
-    compiled = jax.jit(_fwd_bwd(case)).lower(*args).compile()
+    compiled = jax.jit(oracles.forward_and_vjp(case)).lower(*args).compile()
     return lambda: jax.block_until_ready(compiled(*args))
 
 
 def eager_vjp(case: Case, sample):
     """jax.vjp of the reference, op by op (no jit)."""
-    args, f = _split(case, sample), _fwd_bwd(case)
+    args, f = _split(case, sample), oracles.forward_and_vjp(case)
     return lambda: jax.block_until_ready(f(*args))
 
 
@@ -169,85 +162,46 @@ def _loop_samples(case: Case, n: int, seed: int) -> list:
     return [one_sample(case, seed, i) for i in range(n)]
 
 
-def _numpy_op(case: Case):
-    """The handwritten op as forward(*arrays) -> (out, cache), backward(dout, cache) -> grads."""
+def _op(case: Case) -> checkers.Op:
     fns, why = handwritten().lookup(case)
     if fns is None:
         raise LookupError(why)
-    statics = {i: a.value for i, a in enumerate(case.args) if not isinstance(a, Arg)}
-
-    def forward(*arrays):
-        it = iter(arrays)
-        return fns[0](*[check._static_copy(statics[i], np.float64) if i in statics else next(it)
-                        for i in range(len(case.args))])
-
-    def backward(dout, cache):
-        grads = fns[1](dout, cache)
-        return grads if isinstance(grads, tuple) else (grads,)
-    return forward, backward
-
-
-def handwritten_as_jax(case: Case):
-    """The handwritten NumPy pair as a JAX function (custom_vjp over pure_callback), so that
-    jax.test_util.check_grads checks the same implementation gradref checks."""
-    forward, backward = _numpy_op(case)
-    out_shape = jax.ShapeDtypeStruct(oracles.output_shapes(case)[0], jnp.float64)
-    grad_shapes = tuple(jax.ShapeDtypeStruct(a.shape, jnp.float64) for a in case.diff_args)
-
-    @jax.custom_vjp
-    def f(*xs):
-        return jax.pure_callback(lambda *a: np.asarray(forward(*a)[0]), out_shape, *xs)
-
-    def f_fwd(*xs):
-        return f(*xs), xs
-
-    def f_bwd(xs, dout):
-        def grads(dout, *a):
-            return tuple(np.asarray(g, dtype=np.float64) for g in backward(dout, forward(*a)[1]))
-        return jax.pure_callback(grads, grad_shapes, dout, *xs)
-
-    f.defvjp(f_fwd, f_bwd)
-    return f
+    return checkers.Op(case, fns)
 
 
 def check_grads_loop(case: Case, n: int, seed: int, what: str = "handwritten"):
     """jax.test_util.check_grads(order=1, modes=("rev",)) on each of n samples, of the handwritten
-    op ("handwritten") or of the case's jnp reference under JAX autodiff ("reference")."""
-    from jax.test_util import check_grads
+    op ("handwritten", as checkers.as_jax wraps it) or of the case's jnp reference under JAX
+    autodiff ("reference")."""
     ss = _loop_samples(case, n, seed)
-    f = handwritten_as_jax(case) if what == "handwritten" else (
-        lambda *xs: oracles.call_reference(case, xs, ())[0])
+    if what == "handwritten":
+        op = _op(case)
+        f = checkers.as_jax(op)
+
+        def run():
+            for s in ss:
+                assert checkers.check_grads(op.at(s), f), s.id
+        return run
+    from jax.test_util import check_grads
 
     def run():
         for s in ss:
-            check_grads(f, tuple(s.arrays.values()), order=1, modes=("rev",))
+            check_grads(lambda *xs: oracles.call_reference(case, xs, ())[0],
+                        tuple(s.arrays.values()), order=1, modes=("rev",))
     return run
 
 
 def gradcheck_loop(case: Case, n: int, seed: int):
     """torch.autograd.gradcheck on each of n samples of the handwritten op wrapped in an
-    autograd.Function (its forward and backward are the NumPy pair). Needs torch."""
-    import torch
-    forward, backward = _numpy_op(case)
-
-    class Op(torch.autograd.Function):
-        @staticmethod
-        def forward(ctx, *xs):
-            out, ctx.cache = forward(*(x.detach().numpy() for x in xs))
-            return torch.from_numpy(np.asarray(out, dtype=np.float64))
-
-        @staticmethod
-        def backward(ctx, dout):
-            return tuple(torch.from_numpy(np.asarray(g, dtype=np.float64))
-                         for g in backward(dout.numpy(), ctx.cache))
-
+    autograd.Function (checkers.torch_function: its forward and backward are the NumPy pair).
+    Needs torch."""
+    import torch  # noqa: F401  (missing torch: the caller skips)
     ss = _loop_samples(case, n, seed)
-    inputs = [tuple(torch.tensor(v, dtype=torch.float64, requires_grad=True)
-                    for v in s.arrays.values()) for s in ss]
+    op = _op(case)
 
     def run():
-        for xs in inputs:
-            assert torch.autograd.gradcheck(Op.apply, xs)
+        for s in ss:
+            assert checkers.gradcheck(op.at(s)), s.id
     return run
 
 

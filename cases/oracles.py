@@ -96,6 +96,15 @@ def output_shapes(case: Case) -> tuple:
     return tuple(tuple(o.shape) for o in outs)
 
 
+def forward_and_vjp(case: Case):
+    """f(diff, nondiff, douts) -> (outputs, gradients): the reference forward and jax.vjp of it,
+    unbatched and not jitted (the benchmarks and the other checkers jit it themselves)."""
+    def f(diff, nondiff, douts):
+        outs, pullback = jax.vjp(lambda *d: call_reference(case, d, nondiff), *diff)
+        return outs, pullback(tuple(douts))
+    return f
+
+
 def _phi(case, diff, nondiff, douts):
     outs = call_reference(case, diff, nondiff)
     return sum(jnp.vdot(d, o) for d, o in zip(douts, outs))

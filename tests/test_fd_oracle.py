@@ -8,41 +8,17 @@ import numpy as np
 import pytest
 
 from cases import bench, check, oracles
+from cases.closed_forms import KNOWN, closed_form, exact_fd_target
 from cases.impl import Implementation
-from cases.spec import Arg, Case, Uniform
+from cases.spec import Arg, Case
 from cases.tolerance import FD_SAFETY
-
-# (name, f in jax.numpy, f' in NumPy, domain): elementwise, so <dout, f(x)> has gradient dout f'(x)
-KNOWN = [
-    ("log_near_1e_3", jnp.log, lambda x: 1 / x, Uniform(1e-3, 2e-3)),
-    ("reciprocal_near_1e_3", lambda x: 1 / x, lambda x: -1 / x**2, Uniform(1e-3, 2e-3)),
-    ("cube_near_1e3", lambda x: x**3, lambda x: 3 * x**2, Uniform(1e3, 2e3)),
-    ("sqrt_near_1e3", jnp.sqrt, lambda x: 0.5 / np.sqrt(x), Uniform(1e3, 2e3)),
-    ("steep_exp", lambda x: jnp.exp(10 * x), lambda x: 10 * np.exp(10 * x), Uniform(-2, 2)),
-    ("fast_sine", lambda x: jnp.sin(30 * x), lambda x: 30 * np.cos(30 * x), Uniform(-1, 1)),
-    ("gaussian_bump", lambda x: jnp.exp(-x**2), lambda x: -2 * x * np.exp(-x**2), Uniform(-3, 3)),
-]
-
-
-def closed_form(name, f, df, domain, size=5, relative_error=0.0):
-    """A case for f and an implementation returning dout * f'(x) * (1 + relative_error)."""
-    case = Case(name=name, op="fn", source="closed form", args=(Arg("x", (size,), domain),),
-                reference=f)
-    case.validate()
-    impl = Implementation("closed form", {
-        "fn_forward": lambda x: (np.asarray(f(x), dtype=np.float64), x),
-        "fn_backward": lambda dout, x: dout * df(x) * (1 + relative_error),
-    })
-    return case, impl
 
 
 @pytest.mark.parametrize("name, f, df, domain", KNOWN, ids=[k[0] for k in KNOWN])
 def test_estimated_error_covers_the_true_error(name, f, df, domain):
     case, _ = closed_form(name, f, df, domain)
     ss, ov = check.block(case, 0, 0, 64, "float64")
-    x = np.stack([s.arrays["x"] for s in ss])
-    dout = np.stack([s.douts[0] for s in ss])
-    exact = dout * df(x) * ov.fd_steps                   # <grad, h e_i>: the FD estimates this
+    exact = exact_fd_target(df, ss, ov.fd_steps)        # <grad, h e_i>: the FD estimates this
     estimated = FD_SAFETY * ov.fd_truncation + ov.fd_rounding
     true_error = np.abs(ov.fd_estimate - exact)
     assert np.all(true_error <= estimated), f"worst ratio {np.max(true_error / estimated):.2f}"

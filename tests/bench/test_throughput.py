@@ -1,9 +1,9 @@
-"""Verification throughput: the same case verified by gradref's batched check (forward, jax.vjp
-and FD checks on --verify-samples samples, from cold: oracle compilation included in every round)
-and, one sample at a time, by jax.test_util.check_grads(order=1, modes=("rev",)) and
-torch.autograd.gradcheck. The loops run --loop-samples samples after one warm-up sample; every
-median is divided by its sample count, so the group table shows a round and the summary compares
-time per sample."""
+"""Verification throughput: every row of a `verify <case>` group checks the same --verify-samples
+samples (seed 0, samples 0..N-1) per round, so pytest-benchmark's own table compares like with
+like: gradref's batched check (forward, jax.vjp and FD checks) from cold (its oracles compiled in
+every round) and with its oracles compiled, and, one sample at a time,
+jax.test_util.check_grads(order=1, modes=("rev",)) and torch.autograd.gradcheck. A loop's first
+call (tracing, jit) is made once before timing, on the first sample."""
 
 import pytest
 
@@ -11,7 +11,9 @@ import cases
 from cases import bench as B
 
 CASES = [n for n in ("staged", "matmul", "affine") if n in {c.name for c in cases.CASES}]
-TOOLS = ("gradref", "check_grads (handwritten)", "check_grads (reference)", "gradcheck")
+TOOLS = ("gradref", "gradref (compiled)", "check_grads (handwritten)", "check_grads (reference)",
+         "gradcheck")
+SEED = 0
 
 
 def pytest_generate_tests(metafunc):
@@ -25,26 +27,26 @@ def pytest_generate_tests(metafunc):
 def test_verify(verify_point, bench):
     name, tool = verify_point
     case = cases.get(name)
-    on = B.enabled(bench.config)
-    n = B.option(bench.config, "verify_samples", 1000) if on else 20
-    loop_n = B.option(bench.config, "loop_samples", 50) if on else 2
+    n = B.option(bench.config, "verify_samples", 100) if B.enabled(bench.config) else 2
     bench.group = f"verify {name}"
+    bench.extra_info.update(samples=n, seed=SEED)
     if tool == "gradref":
-        run = B.gradref_verify(case, n, 0)
-        bench.extra_info.update(samples=n, compilation="included in every round")
-        bench.run(tool, lambda: run.__call__(), samples=n, rounds=3, iterations=1,
+        bench.extra_info.update(compilation="included in every round")
+        bench.run(tool, B.gradref_verify(case, n, SEED), samples=n, rounds=3, iterations=1,
                   setup=lambda: B.forget_compilations(case))
+        return
+    if tool == "gradref (compiled)":
+        bench.run(tool, B.check_warm(case, n, SEED), samples=n, rounds=3, iterations=1)
         return
     try:
         if tool == "gradcheck":
             pytest.importorskip("torch")
-            make = lambda k: B.gradcheck_loop(case, k, 7)  # noqa: E731
+            make = lambda k: B.gradcheck_loop(case, k, SEED)  # noqa: E731
         else:
             what = "handwritten" if "handwritten" in tool else "reference"
-            make = lambda k: B.check_grads_loop(case, k, 7, what)  # noqa: E731
-        make(1)()                                   # warm-up: first-call costs are not counted
-        run = make(loop_n)
+            make = lambda k: B.check_grads_loop(case, k, SEED, what)  # noqa: E731
+        make(1)()                                   # first-call costs are not counted
+        run = make(n)
     except LookupError as e:
         pytest.skip(str(e))
-    bench.extra_info.update(samples=loop_n)
-    bench.run(tool, run, samples=loop_n, rounds=1, iterations=1)
+    bench.run(tool, run, samples=n, rounds=3, iterations=1)
