@@ -197,7 +197,7 @@ def cs231n(op: Op) -> bool:
     gradient dout; a loss's is 1, which makes eval_numerical_gradient_array the notebooks'
     eval_numerical_gradient), then the backward, then rel_error below CS231N_THRESHOLD."""
     xs = op.inputs()
-    dout = np.asarray(op.sample.douts[0], dtype=op.dtype)
+    dout = np.array(op.sample.douts[0], dtype=op.dtype)     # the notebook's own array
     numerical = []
     for k in range(len(xs)):
         def f(v, k=k):

@@ -70,6 +70,24 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("--dtype", default="float64", choices=sorted(check.DTYPES),
                    help="dtype the implementation computes in")
     d.add_argument("-o", "--output", required=True, metavar="FILE", help="FILE.svg or FILE.png")
+    rel = sub.add_parser("reliability", help="measure how reliable the checks are and write "
+                         "docs/reliability.md and .json: FD calibration, false failures, "
+                         "detection per planted bug, head to head with other checkers")
+    rel.add_argument("--samples", type=int, default=None,
+                     help="correct samples per case and dtype (false failures, FD calibration; "
+                          "default 2000; --quick 50)")
+    rel.add_argument("--seed", type=int, default=1,
+                     help="global seed (default 1: the default test run uses 0)")
+    rel.add_argument("--quick", action="store_true",
+                     help="a few cases and samples: a smoke run of every part in seconds")
+    rel.add_argument("--mutant-samples", type=int, default=None,
+                     help="samples per planted bug (default 100; --quick 10)")
+    rel.add_argument("--h2h-samples", type=int, default=None,
+                     help="head to head: samples per planted bug and checker (default 5)")
+    rel.add_argument("--h2h-correct", type=int, default=None,
+                     help="head to head: correct samples per case and checker (default 50)")
+    rel.add_argument("--output", default="docs/reliability.md", metavar="PATH",
+                     help="the page; the JSON goes beside it (default docs/reliability.md)")
     k = sub.add_parser("cases", help="list the catalogue")
     k.add_argument("--markdown", action="store_true", help="as the README's case table")
     sub.add_parser("mutants", help="list the planted bugs the suite must catch")
@@ -143,6 +161,12 @@ def main(argv=None) -> int:
             from . import pictures
             return pictures.main_draw(args, _implementation(args) if args.impl or args.mutant
                                       else None)
+        if args.command == "reliability":
+            from . import reliability
+            counts = (args.samples, args.mutant_samples, args.h2h_samples, args.h2h_correct)
+            if any(k is not None and k < 1 for k in counts):
+                raise CaseError("sample counts must be at least 1")
+            return reliability.main(args)
         if args.command in ("export", "results", "check-results"):
             from . import vectors
             return _vectors_command(args, vectors)

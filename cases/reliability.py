@@ -1,0 +1,585 @@
+"""`gradref reliability`: how often the checks are wrong, measured and published.
+
+Four measurements, written to docs/reliability.json and rendered from it to docs/reliability.md:
+
+  fd calibration   per finite-difference estimate (an element, or a random direction) of every
+                   case's samples and of the closed-form functions (cases/closed_forms.py): its
+                   true error (against jax.vjp in float64, or the closed form) over its estimated
+                   error (Richardson truncation + rounding): max, quantiles, and how often the
+                   estimate is exceeded
+  false failures   the handwritten reference, which is right, checked on N samples per case in
+                   float64 and in float32: the failures, with the exact one-sided 95% upper bound
+                   on the rate (Clopper-Pearson; 0 in N gives 1 - 0.05^(1/N), about 3/N)
+  detection        each planted bug (cases/mutants.py) on M samples: the share of single samples
+                   that fail, per check, its verdict at the kinks; by kind of bug; the weakest
+  head to head     the same planted bugs and the same correct implementation under gradref and the
+                   other checkers of cases/checkers.py: bugs caught, false failures, time per check
+
+Nothing here asserts a number: the report states what was measured, on which machine, with
+which versions and sample counts. `--quick` is a few-second smoke run of every part.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy import stats
+
+from . import check, checkers, closed_forms, mutants, oracles
+from .catalogue import CASES, get
+from .impl import handwritten
+from .spec import BUG_KINDS, Case
+from .tolerance import FD_SAFETY
+
+FORMAT = "gradref-reliability"
+DEFAULT_OUTPUT = "docs/reliability.md"
+CONFIDENCE = 0.95
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one run measures."""
+    seed: int
+    samples: int             # false failures (and FD calibration): per case and dtype
+    mutant_samples: int      # detection: per mutant
+    h2h_samples: int         # head to head: per planted bug and checker
+    h2h_correct: int         # head to head: correct samples per case and checker
+    cases: tuple             # catalogue cases (names)
+    h2h_cases: tuple         # head-to-head cases (names)
+    closed_forms: tuple      # names from cases/closed_forms.KNOWN
+
+
+# Head to head: cases whose planted bugs together cover every kind of bug (one output each, so
+# every checker takes them), the ones a CS231n student or an autograd engine writes first.
+H2H_CASES = ("staged", "max_gate", "sigmoid", "matmul", "affine", "relu", "softmax_loss",
+             "batchnorm", "dropout", "max_pool", "spatial_groupnorm", "word_embedding",
+             "softmax_jvp", "l1_loss", "mse_loss")
+QUICK_CASES = ("staged", "relu")
+
+
+def plan(seed: int, quick: bool, samples: int | None = None, mutant_samples: int | None = None,
+         h2h_samples: int | None = None, h2h_correct: int | None = None) -> Plan:
+    """The full run, or with `quick` a few cases and samples; counts given override either."""
+    if quick:
+        return Plan(seed, samples or 50, mutant_samples or 10, h2h_samples or 2, h2h_correct or 5,
+                    QUICK_CASES, ("staged",), ("gaussian_bump",))
+    return Plan(seed, samples or 2000, mutant_samples or 100, h2h_samples or 5, h2h_correct or 50,
+                tuple(c.name for c in CASES), H2H_CASES, tuple(k[0] for k in closed_forms.KNOWN))
+
+
+def upper_bound(failures: int, n: int) -> float:
+    """One-sided exact (Clopper-Pearson) upper confidence bound on a binomial rate."""
+    if n == 0:
+        return 1.0
+    return 1.0 if failures >= n else float(stats.beta.ppf(CONFIDENCE, failures + 1, n - failures))
+
+
+def _rate(failures: int, n: int) -> dict:
+    return {"failures": int(failures), "samples": int(n), "upper95": upper_bound(failures, n)}
+
+
+# --- FD calibration ---------------------------------------------------------------------------------
+
+def fd_ratios(case: Case, ov: oracles.OracleValues, exact: np.ndarray | None = None) -> tuple:
+    """(raw, allowed): per finite-difference estimate (S, K), its true error over its estimated
+    error (truncation + rounding), and over what the check allows it (FD_SAFETY x truncation +
+    rounding). The truth is `exact` (S, K) where given, else <jax.vjp gradient, step>."""
+    if exact is None:
+        G = np.concatenate([g.reshape(len(g), -1) for g in ov.grads], axis=1)   # (S, E)
+        if case.fd_mode == "full":
+            exact = G * ov.fd_steps
+        else:
+            exact = np.einsum("ske,se->sk", ov.directions, ov.fd_steps * G)
+    true = np.abs(ov.fd_estimate - exact)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        raw = np.where(true == 0, 0.0, true / (ov.fd_truncation + ov.fd_rounding))
+        allowed = np.where(true == 0, 0.0, true / (FD_SAFETY * ov.fd_truncation + ov.fd_rounding))
+    return raw.ravel(), allowed.ravel()
+
+
+def summarize_ratios(raw: np.ndarray, allowed: np.ndarray) -> dict:
+    if raw.size == 0:
+        return {"estimates": 0}
+    q = np.quantile(raw, [0.5, 0.99, 0.999])
+    return {"estimates": int(raw.size), "max": float(raw.max()), "median": float(q[0]),
+            "p99": float(q[1]), "p999": float(q[2]),
+            "share_above_estimate": float(np.mean(raw > 1)),
+            "share_above_allowed": float(np.mean(allowed > 1)), "max_allowed": float(allowed.max())}
+
+
+def judged_blocks(case: Case, seed: int, n: int):
+    """(samples, oracle values) of samples 0..n-1 in float64, in the blocks check_case judges, so
+    that its run of the same samples finds their oracle values cached."""
+    size = check.judge_block(case)
+    for start in range(0, n, size):
+        yield check.block(case, seed, start, min(n, start + size), "float64")
+
+
+def closed_form_calibration(names, seed: int, n: int) -> dict:
+    out = {}
+    for name, f, df, domain in closed_forms.KNOWN:
+        if name not in names:
+            continue
+        case, _ = closed_forms.closed_form(name, f, df, domain)
+        ss, ov = check.block(case, seed, 0, n, "float64")
+        raw, allowed = fd_ratios(case, ov, closed_forms.exact_fd_target(df, ss, ov.fd_steps))
+        out[name] = summarize_ratios(raw, allowed)
+    return out
+
+
+# --- false failures and detection ---------------------------------------------------------------------
+
+def _failures(result: check.CaseResult) -> dict:
+    """Failed samples, overall and per check, and the first few failing ids."""
+    bad = [s for s in result.samples if not s.ok]
+    return {**_rate(len(bad), len(result.samples)),
+            "by_check": {k: sum(not getattr(s, k).ok for s in result.samples) for k in check.CHECKS},
+            "at_kinks": result.kink_status or None,
+            "examples": [next(v.message for v in s.verdicts().values() if not v.ok).split("\n")[0]
+                         for s in bad[:3]]}
+
+
+def detection(m: mutants.Mutant, seed: int, n: int) -> dict:
+    result = check.check_case(get(m.case), mutants.mutate(m), seed, n)
+    count = len(result.samples)
+    return {"id": m.id, "case": m.case, "kind": m.kind, "expect": m.expect, "samples": count,
+            "failing_share": sum(not s.ok for s in result.samples) / count,
+            "by_check": {k: sum(not getattr(s, k).ok for s in result.samples) / count
+                         for k in check.CHECKS},
+            "at_kinks": result.kink_status or None, "verdict": mutants.verdict(result),
+            "caught": mutants.caught(m, result)}
+
+
+def by_kind(rows: list) -> dict:
+    out = {}
+    for kind in BUG_KINDS:
+        mine = [r for r in rows if r["kind"] == kind]
+        if not mine:
+            continue
+        shares = [r["failing_share"] for r in mine]
+        out[kind] = {"mutants": len(mine), "caught": sum(r["caught"] for r in mine),
+                     "min_share": min(shares), "median_share": statistics.median(shares)}
+    return out
+
+
+# --- head to head --------------------------------------------------------------------------------------
+
+def _torch():
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(1)        # a shared machine: one core, as the NumPy op itself uses
+    return torch
+
+
+def h2h_tools(torch_available: bool) -> dict:
+    """name -> (what it is, run(op, op32, jax_f) -> passes); gradref is run apart (batched)."""
+    tools = {}
+    if torch_available:
+        tools |= {
+            "gradcheck float64": ("torch.autograd.gradcheck, slow mode, float64 inputs",
+                                  lambda op, op32, f: checkers.gradcheck(op)),
+            "gradcheck fast float64": ("gradcheck(fast_mode=True), float64",
+                                       lambda op, op32, f: checkers.gradcheck(op, fast=True)),
+            "gradcheck float32": ("gradcheck, slow mode, float32 inputs, its default tolerances",
+                                  lambda op, op32, f: checkers.gradcheck(op32)),
+            "gradcheck fast float32": ("gradcheck(fast_mode=True), float32",
+                                       lambda op, op32, f: checkers.gradcheck(op32, fast=True)),
+        }
+    return tools | {
+        "check_grads": ("jax.test_util.check_grads(order=1, modes=('rev',)), float64",
+                        lambda op, op32, f: checkers.check_grads(op, f)),
+        "cs231n": (f"eval_numerical_gradient_array (h = {checkers.CS231N_H:g}) + rel_error < "
+                   f"{checkers.CS231N_THRESHOLD:g}, float64", lambda op, op32, f: checkers.cs231n(op)),
+        ".sum() vs jax.vjp": ("backward of out.sum() (dout = ones) vs jax.vjp, tinygrad's "
+                              "tolerances, float64", lambda op, op32, f: checkers.sum_style(op)),
+    }
+
+
+def _run_tools(case: Case, impl, tools: dict, samples: list) -> dict:
+    """Per tool: (passes per sample, seconds per sample)."""
+    fns, why = impl.lookup(case)
+    op, op32 = checkers.Op(case, fns), checkers.Op(case, fns, np.float32)
+    f = checkers.as_jax(op)
+    out = {}
+    for name, (_, run) in tools.items():
+        passes, seconds = [], []
+        for s in samples:
+            t = time.perf_counter()
+            passes.append(run(op.at(s), op32.at(s), f))
+            seconds.append(time.perf_counter() - t)
+        out[name] = (passes, seconds)
+    return out
+
+
+def _gradref_run(case: Case, impl, seed: int, n: int) -> tuple:
+    """(per-sample passes, whole-run verdict, seconds per sample) of gradref: its run of n
+    samples, the kink points included, timed with the oracles compiled."""
+    check.check_case(case, impl, seed, 1)     # compiles the oracles and the kink oracles
+    t = time.perf_counter()
+    result = check.check_case(case, impl, seed, n)
+    return [s.ok for s in result.samples], result, (time.perf_counter() - t) / n
+
+
+def head_to_head(p: Plan, log) -> dict:
+    torch = _torch()
+    tools = h2h_tools(torch is not None)
+    names = ["gradref"] + list(tools)
+    per_mutant, seconds = [], {t: [] for t in names}
+    correct = {t: {} for t in names}            # tool -> case -> (failures, samples)
+    # Real bugs only: a mutant expected to give "convention differs" is a valid subgradient.
+    chosen = [m for m in mutants.MUTANTS if m.case in p.h2h_cases and m.expect == "failed"]
+    hw = handwritten()
+    for case_name in p.h2h_cases:
+        case = get(case_name)
+        t0 = time.perf_counter()
+        ss = list(check.samples(case, p.seed, p.h2h_correct))
+        ok, _, per_sample = _gradref_run(case, hw, p.seed, p.h2h_correct)   # one time per case
+        correct["gradref"][case_name] = (sum(not x for x in ok), len(ok))
+        seconds["gradref"].append(per_sample)
+        for name, (passes, secs) in _run_tools(case, hw, tools, ss).items():
+            correct[name][case_name] = (sum(not x for x in passes), len(passes))
+            seconds[name].extend(secs)
+        for m in (m for m in chosen if m.case == case_name):
+            impl = mutants.mutate(m)
+            ok, result, _ = _gradref_run(case, impl, p.seed, p.h2h_samples)
+            row = {"id": m.id, "kind": m.kind, "expect": m.expect,
+                   "gradref": {"share": sum(not x for x in ok) / len(ok),
+                               "caught": mutants.caught(m, result)}}
+            for name, (passes, _) in _run_tools(case, impl, tools, ss[:p.h2h_samples]).items():
+                share = sum(not x for x in passes) / len(passes)
+                row[name] = {"share": share, "caught": share > 0}
+            per_mutant.append(row)
+        log(f"head to head {case_name}: {time.perf_counter() - t0:.1f}s")
+    summary = {}
+    for name in names:
+        caught = [r[name]["caught"] for r in per_mutant]
+        summary[name] = {
+            "what": "forward, jax.vjp and FD checks per sample, and the kink points"
+                    if name == "gradref" else tools[name][0],
+            "caught": sum(caught), "mutants": len(caught),
+            "mean_share": float(np.mean([r[name]["share"] for r in per_mutant])) if caught else None,
+            "missed_kinds": sorted({r["kind"] for r in per_mutant if not r[name]["caught"]}),
+            "false_failures": _rate(sum(f for f, _ in correct[name].values()),
+                                    sum(k for _, k in correct[name].values())),
+            "false_failures_by_case": {c: f for c, (f, _) in correct[name].items() if f},
+            "median_seconds": statistics.median(seconds[name]) if seconds[name] else None,
+        }
+    return {"cases": list(p.h2h_cases), "tools": summary, "mutants": per_mutant,
+            "torch": None if torch is None else torch.__version__}
+
+
+# --- the whole run ----------------------------------------------------------------------------------
+
+def _version(module: str) -> str | None:
+    try:
+        from importlib.metadata import version
+        return version(module)
+    except Exception:
+        return None
+
+
+def machine() -> dict:
+    cpu = platform.processor() or ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True, cwd=Path(__file__).parent, timeout=10).stdout.strip()
+    except Exception:
+        commit = ""
+    return {"platform": platform.platform(), "cpu": cpu, "cores": os.cpu_count(),
+            "load_average_at_start": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+            "python": platform.python_version(),
+            "versions": {m: _version(m) for m in ("numpy", "scipy", "jax", "jaxlib", "torch")},
+            "gradref_commit": commit or None}
+
+
+def measure(p: Plan, log=lambda line: None) -> dict:
+    started = time.time()
+    doc = {"format": FORMAT, "version": 1, "machine": machine(),
+           "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(started)),
+           "plan": {"seed": p.seed, "samples": p.samples, "mutant_samples": p.mutant_samples,
+                    "h2h_samples": p.h2h_samples, "h2h_correct": p.h2h_correct,
+                    "cases": len(p.cases)}}
+    hw = handwritten()
+    for name in p.cases:
+        oracles.prefetch(get(name))          # compile ahead, in order, while earlier cases run
+    raw_all, allowed_all, per_case_fd = [], [], {}
+    false = {"float64": {}, "float32": {}}
+    detected = []
+    spent = {"false_failures": 0.0, "detection": 0.0}   # seconds, compilation included
+    for name in p.cases:
+        case = get(name)
+        t0 = time.perf_counter()
+        raws, alloweds = zip(*(fd_ratios(case, ov) for _, ov in judged_blocks(case, p.seed, p.samples)))
+        raw, allowed = np.concatenate(raws), np.concatenate(alloweds)
+        per_case_fd[name] = summarize_ratios(raw, allowed)
+        raw_all.append(raw.astype(np.float32))
+        allowed_all.append(allowed.astype(np.float32))
+        for dtype in false:
+            false[dtype][name] = _failures(check.check_case(case, hw, p.seed, p.samples, dtype))
+        t1 = time.perf_counter()
+        for m in (m for m in mutants.MUTANTS if m.case == name):
+            detected.append(detection(m, p.seed, p.mutant_samples))
+        spent["false_failures"] += t1 - t0
+        spent["detection"] += time.perf_counter() - t1
+        check._blocks_cache.clear()          # this case's oracle values are done with
+        log(f"{name}: {time.perf_counter() - t0:.1f}s")
+    raw, allowed = np.concatenate(raw_all), np.concatenate(allowed_all)
+    doc["fd_calibration"] = {
+        "catalogue": summarize_ratios(raw.astype(np.float64), allowed.astype(np.float64)),
+        "worst_cases": dict(sorted(per_case_fd.items(), key=lambda kv: -kv[1].get("max", 0))[:5]),
+        "per_case": per_case_fd,
+        "closed_forms": closed_form_calibration(p.closed_forms, p.seed, p.samples),
+    }
+    doc["false_failures"] = {dtype: {"total": _rate(sum(r["failures"] for r in rows.values()),
+                                                    sum(r["samples"] for r in rows.values())),
+                                     "per_case": rows}
+                             for dtype, rows in false.items()}
+    doc["detection"] = {"mutants": detected, "by_kind": by_kind(detected), "kinds": BUG_KINDS,
+                        "caught": sum(r["caught"] for r in detected), "total": len(detected)}
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")      # gradcheck warns about float32 inputs: measured
+        doc["head_to_head"] = head_to_head(p, log)
+    spent["head_to_head"] = time.perf_counter() - t0
+    doc["part_seconds"] = {k: round(v, 1) for k, v in spent.items()}
+    doc["seconds"] = round(time.time() - started, 1)
+    doc["machine"]["load_average_at_end"] = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
+    return doc
+
+
+# --- the page ------------------------------------------------------------------------------------------
+
+def _e(x) -> str:
+    return "-" if x is None else f"{x:.2g}" if x >= 1e-3 or x == 0 else f"{x:.1e}"
+
+
+def _pct(x) -> str:
+    return "-" if x is None else f"{100 * x:.1f}%"
+
+
+def _bound(r: dict) -> str:
+    return f"{r['failures']} of {r['samples']:,} (< {_e(r['upper95'])})"
+
+
+def _where(by_case: dict, h2h: dict) -> str:
+    """Which cases a checker failed on the correct reference (", in n of m cases" when many)."""
+    if len(by_case) > 3:
+        return f", in {len(by_case)} of {len(h2h['cases'])} cases"
+    return "".join(f"; {c} {f}" for c, f in by_case.items())
+
+
+def render(doc: dict) -> str:
+    """The page, from the JSON document alone (a test holds the committed pair to it)."""
+    command, p, m = doc["command"], doc["plan"], doc["machine"]
+    fd, ff, det, h2h = (doc["fd_calibration"], doc["false_failures"], doc["detection"],
+                        doc["head_to_head"])
+    v = m["versions"]
+    lines = [
+        "# How reliable the checks are",
+        "",
+        "Generated by `" + command + "` (do not edit: rerun it; the numbers are in "
+        "[reliability.json](reliability.json)). Every number below is measured by that run, none "
+        "is asserted by a test.",
+        "",
+        f"- Machine: {m['cpu']}, {m['cores']} cores, {m['platform']}; load average "
+        f"{', '.join(f'{x:.1f}' for x in m['load_average_at_start'] or [])} at the start (a shared "
+        "machine: times are indicative).",
+        f"- Versions: Python {m['python']}, "
+        + ", ".join(f"{k} {v[k]}" for k in v if v[k]) + f"; gradref {m['gradref_commit'] or '?'}.",
+        f"- Run: {doc['started']}, {doc['seconds']:,.0f} s; seed {p['seed']}; {p['samples']:,} "
+        f"samples per case and dtype over {p['cases']} cases; {p['mutant_samples']} samples per "
+        "planted bug; head to head: "
+        f"{p['h2h_samples']} samples per planted bug, {p['h2h_correct']} correct samples per case.",
+        "- Time by part: " + ", ".join(f"{k.replace('_', ' ')} {v:,.0f} s"
+                                       for k, v in doc["part_seconds"].items())
+        + f". At this pace 10^5 samples per case and dtype would take about "
+        f"{doc['part_seconds']['false_failures'] * 1e5 / p['samples'] / 3600:,.1f} hours on one "
+        "core of this machine (the false failures part scales with the samples; the first "
+        "compilation of each case is in it).",
+        "",
+        "## 1. Finite differences: true error over estimated error",
+        "",
+        "Each finite-difference estimate (per element; per random direction above 512 elements) "
+        "carries an estimated error, Richardson truncation |R2 - R1| plus a rounding bound "
+        "(cases/oracles.py). Its true error is measured against jax.vjp in float64 (the catalogue) "
+        "or the closed-form derivative (cases/closed_forms.py). A ratio above 1 is an "
+        f"underestimate; the check allows FD_SAFETY = {FD_SAFETY:g} times the truncation plus "
+        "the rounding (and the implementation's own rounding on top).",
+        "",
+        "| functions | estimates | median | 99th pct | 99.9th pct | max | ratio > 1 | above the allowance |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+
+    def fd_row(label, s):
+        if not s.get("estimates"):
+            return f"| {label} | 0 | | | | | | |"
+        return (f"| {label} | {s['estimates']:,} | {_e(s['median'])} | {_e(s['p99'])} | "
+                f"{_e(s['p999'])} | {_e(s['max'])} | {_pct(s['share_above_estimate'])} | "
+                f"{_pct(s['share_above_allowed'])} |")
+    lines.append(fd_row(f"the catalogue ({p['cases']} cases)", fd["catalogue"]))
+    for name, s in fd["closed_forms"].items():
+        lines.append(fd_row(f"closed form: {name}", s))
+    lines += ["", "Largest ratios by case: " + "; ".join(
+        f"{name} {_e(s['max'])}" for name, s in fd["worst_cases"].items()) + ".", ""]
+
+    lines += [
+        "## 2. False failures of the correct implementation",
+        "",
+        "The handwritten reference on fresh samples, every check (behaved, forward, jax.vjp, "
+        "finite differences) and the kink points; the bound is the exact one-sided 95% upper "
+        "confidence bound on the failure rate (Clopper-Pearson; 0 failures in N gives about 3/N).",
+        "",
+        "| dtype | failed samples | 95% upper bound on the rate | cases with a failure |",
+        "|---|--:|--:|---|",
+    ]
+    for dtype, rows in ff.items():
+        t = rows["total"]
+        bad = [f"{n} ({r['failures']})" for n, r in rows["per_case"].items() if r["failures"]]
+        lines.append(f"| {dtype} | {t['failures']} of {t['samples']:,} | {_e(t['upper95'])} | "
+                     f"{', '.join(bad) or 'none'} |")
+    per_case_bound = max(r["upper95"] for rows in ff.values() for r in rows["per_case"].values())
+    lines += ["", f"Per case ({p['samples']:,} samples per dtype) the bound is "
+              f"{_e(per_case_bound)} or less where nothing failed.", ""]
+    examples = [(d, n, e) for d, rows in ff.items() for n, r in rows["per_case"].items()
+                for e in r["examples"]]
+    if examples:
+        lines += ["Failures seen:", ""] + [f"- {d} {n}: `{e}`" for d, n, e in examples[:10]] + [""]
+    lines += ["<details><summary>Per case</summary>", "",
+              "| case | " + " | ".join(f"{d} failed (95% bound)" for d in ff) + " | at kinks |",
+              "|---|" + "--:|" * len(ff) + "---|"]
+    for name in ff["float64"]["per_case"]:
+        rows = [ff[d]["per_case"][name] for d in ff]
+        lines.append(f"| {name} | " + " | ".join(_bound(r) for r in rows) + " | "
+                     + " / ".join(r["at_kinks"] or "-" for r in rows) + " |")
+    lines += ["", "</details>", ""]
+
+    lines += [
+        "## 3. Detection per planted bug",
+        "",
+        f"{det['caught']} of {det['total']} planted bugs get their expected verdict on "
+        f"{p['mutant_samples']} samples. The share is of single samples on which the bug fails "
+        "(a bug caught on 1 sample of 20 is a weak catch); kink bugs show at the kink points, "
+        "not on random samples.",
+        "",
+        "| kind of bug | mutants | caught | lowest share | median share |",
+        "|---|--:|--:|--:|--:|",
+    ]
+    for kind, k in det["by_kind"].items():
+        lines.append(f"| {kind} | {k['mutants']} | {k['caught']} | {_pct(k['min_share'])} | "
+                     f"{_pct(k['median_share'])} |")
+    lines += ["", "The kinds (each mutant states one: `Mutant.kind`, cases/spec.py): "
+              + "; ".join(f"**{k}**: {text}" for k, text in det["kinds"].items()) + "."]
+    failing = [r for r in det["mutants"] if r["expect"] == "failed"]
+    kink_only = [r for r in failing if r["failing_share"] == 0]
+    weakest = sorted((r for r in failing if r["failing_share"] > 0),
+                     key=lambda r: r["failing_share"])[:10]
+    lines += ["", "The weakest catches on random samples:", "",
+              "| planted bug | kind | failing share | by check (behaved, forward, jax, fd) |",
+              "|---|---|--:|---|"]
+    for r in weakest:
+        lines.append(f"| `{r['id']}` | {r['kind']} | {_pct(r['failing_share'])} | "
+                     + ", ".join(_pct(r["by_check"][k]) for k in check.CHECKS) + " |")
+    lines += ["", "Caught only at the kink points (no random sample fails): "
+              + (", ".join(f"`{r['id']}` ({r['at_kinks']})" for r in kink_only) or "none") + ".",
+              "Missed: " + (", ".join(f"`{r['id']}` ({r['verdict']})" for r in det["mutants"]
+                                       if not r["caught"]) or "none") + ".", "",
+              "<details><summary>Every planted bug</summary>", "",
+              "| planted bug | kind | failing share | behaved | forward | jax | fd | at kinks | verdict |",
+              "|---|---|--:|--:|--:|--:|--:|---|---|"]
+    for r in det["mutants"]:
+        lines.append(f"| `{r['id']}` | {r['kind']} | {_pct(r['failing_share'])} | "
+                     + " | ".join(_pct(r["by_check"][k]) for k in check.CHECKS)
+                     + f" | {r['at_kinks'] or '-'} | {r['verdict']} |")
+    lines += ["", "</details>", ""]
+
+    lines += [
+        "## 4. Head to head",
+        "",
+        f"All {len(h2h['mutants'])} planted bugs of {len(h2h['cases'])} cases ("
+        + ", ".join(h2h["cases"]) + ") and the correct handwritten reference, the same samples "
+        "for every checker. A bug counts as caught when any of its "
+        f"{p['h2h_samples']} samples fails (gradref: its verdict, kink points included); the "
+        "share is of single samples. False failures: failed checks of the correct reference "
+        f"over {p['h2h_correct']} samples per case. Time: the median per check of one sample "
+        "(gradref: per sample of a batched run, oracles compiled).",
+        "",
+        "| checker | bugs caught | mean share of samples failing | false failures (95% bound) | median time per check | kinds missed |",
+        "|---|--:|--:|--:|--:|---|",
+    ]
+    for name, t in h2h["tools"].items():
+        secs = t["median_seconds"]
+        lines.append(f"| {name} | {t['caught']} of {t['mutants']} | {_pct(t['mean_share'])} | "
+                     f"{_bound(t['false_failures'])}{_where(t['false_failures_by_case'], h2h)} | "
+                     f"{'-' if secs is None else f'{secs * 1e3:.3g} ms'} | "
+                     f"{', '.join(t['missed_kinds']) or '-'} |")
+    noisy = [n for n, t in h2h["tools"].items() if t["false_failures"]["failures"]
+             > t["false_failures"]["samples"] / 2]
+    if noisy:
+        lines += ["", f"A checker that fails the correct reference too catches every bug for "
+                  f"nothing: read {', '.join(noisy)} by their false failures."]
+    lines += ["", "What each runs:", ""] + [f"- {n}: {t['what']}" for n, t in h2h["tools"].items()]
+    if h2h["torch"] is None:
+        lines += ["- torch is not installed: the gradcheck rows were not run."]
+    lines += ["", "Bugs missed by some checker:", "",
+              "| planted bug | kind | " + " | ".join(h2h["tools"]) + " |",
+              "|---|---|" + "--:|" * len(h2h["tools"])]
+    for r in h2h["mutants"]:
+        if all(r[n]["caught"] for n in h2h["tools"]):
+            continue
+        lines.append(f"| `{r['id']}` | {r['kind']} | " + " | ".join(
+            ("caught" if r[n]["caught"] else "**missed**") for n in h2h["tools"]) + " |")
+    lines += ["", "Sources of the other checkers' conventions: the CS231n threshold from the "
+              "assignment 2 notebook FullyConnectedNets.ipynb (\"errors around 1e-7 or less\"), "
+              "its functions from cs231n/gradient_check.py (as in github.com/mantasu/cs231n); "
+              "tinygrad's tolerances from helper_test_op in tinygrad's test/test_ops.py; "
+              "gradcheck's and check_grads' defaults from their documentation.", ""]
+    return "\n".join(lines)
+
+
+def write(doc: dict, output: str) -> tuple[Path, Path]:
+    md = Path(output)
+    js = md.with_suffix(".json")
+    md.parent.mkdir(parents=True, exist_ok=True)
+    js.write_text(json.dumps(doc, indent=1) + "\n")
+    md.write_text(render(doc))
+    return md, js
+
+
+def command_line(p: Plan, quick: bool, output: str) -> str:
+    """The command that measures this plan again."""
+    return (f"gradref reliability{' --quick' if quick else ''} --samples {p.samples} --seed "
+            f"{p.seed} --mutant-samples {p.mutant_samples} --h2h-samples {p.h2h_samples} "
+            f"--h2h-correct {p.h2h_correct}"
+            + ("" if output == DEFAULT_OUTPUT else f" --output {output}"))
+
+
+def main(args) -> int:
+    p = plan(args.seed, args.quick, args.samples, args.mutant_samples, args.h2h_samples,
+             args.h2h_correct)
+
+    def log(line):
+        print(line, file=sys.stderr, flush=True)
+    doc = measure(p, log)
+    doc["command"] = command_line(p, args.quick, args.output)
+    md, js = write(doc, args.output)
+    print(f"wrote {md} and {js}")
+    return 0
