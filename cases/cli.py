@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import check, mutants
+from . import check, layout, mutants
 from .catalogue import CASES, select
 from .impl import ImplementationError, handwritten, load
 from .spec import CaseError
@@ -53,6 +53,8 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--json", metavar="PATH", help="also write the verdicts as JSON")
     c.add_argument("--xfails", metavar="FILE", default=None,
                    help="known failures: one test id or case name a line (# comments)")
+    sub.add_parser("vectors-path", help="print the folder of the test vectors this gradref ships "
+                   "(use it as VECTORS: gradref check-results \"$(gradref vectors-path)\" out.json)")
     k = sub.add_parser("cases", help="list the catalogue")
     k.add_argument("--markdown", action="store_true", help="as the README's case table")
     sub.add_parser("mutants", help="list the planted bugs the suite must catch")
@@ -110,6 +112,9 @@ def main(argv=None) -> int:
         if args.command == "cases":
             print(markdown_table() if args.markdown else
                   "\n".join(f"{c.name:26} {' / '.join(c.functions):50} {c.source}" for c in CASES))
+            return 0
+        if args.command == "vectors-path":
+            print(layout.VECTORS)
             return 0
         if args.command == "goldens":
             for case in select(args.case):
