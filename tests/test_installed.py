@@ -1,0 +1,148 @@
+"""gradref as another project uses it: the built wheel, installed (not editable) into a fresh venv,
+used from a folder outside the checkout (issue 16's done-when).
+
+The venv reuses this venv's dependencies (jax, numpy, pytest) through a .pth file instead of
+downloading them; a .pth line only appends a folder to sys.path, so this venv's editable install of
+gradref (a .pth that runs its import hook) stays inactive there, and the checkout is not on the path.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCES = ("pyproject.toml", "README.md", "cases", "handwritten", "vectors")
+
+GOOD = """from gradref.handwritten import staged_forward, staged_backward, sigmoid_forward, sigmoid_backward
+"""
+# A planted bug: dy with the wrong sign (dx and the forward stay right).
+BAD = """from gradref.handwritten import staged_forward, sigmoid_forward, sigmoid_backward
+from gradref.handwritten import staged_backward as _right
+
+
+def staged_backward(dout, cache):
+    dx, dy = _right(dout, cache)
+    return dx, -dy
+"""
+API = """
+import importlib.util, json, sys
+import gradref, good
+print("gradref at", gradref.__file__)
+print("cases:", importlib.util.find_spec("cases"), "handwritten:", importlib.util.find_spec("handwritten"))
+r = gradref.check("good.py", cases=["staged", "sigmoid", "exp"], samples=3)
+print("good:", r.passed, r.status, json.loads(r.to_json())["summary"])
+gradref.assert_conforms(good, cases="staged", samples=3)
+try:
+    gradref.assert_conforms("bad.py", cases=["staged", "sigmoid"], samples=3)
+    print("bad: no AssertionError")
+except AssertionError as e:
+    print("bad: AssertionError:", e)
+"""
+
+
+def run(venv_python, *argv, cwd):
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    return subprocess.run([str(venv_python), *argv], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    """(python of a fresh venv with the wheel installed, a project folder outside the checkout)."""
+    tmp = tmp_path_factory.mktemp("installed")
+    src = tmp / "src"     # a clean copy: a stale build/ in the checkout cannot leak into the wheel
+    src.mkdir()
+    for name in SOURCES:
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, src / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(ROOT / name, src / name)
+    wheels = tmp / "wheels"
+    # built as `pip install -e .` built the editable one: setuptools in an isolated build
+    # environment (this venv's setuptools cannot write wheels without the `wheel` package)
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w",
+                            str(wheels), str(src)],
+                           capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stderr
+    wheel, = wheels.glob("gradref-*.whl")
+    venv = tmp / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    purelib = Path(run(python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))",
+                       cwd=tmp).stdout.strip())
+    (purelib / "gradref_test_dependencies.pth").write_text(sysconfig.get_path("purelib") + "\n")
+    installed = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install",
+                                "-q", "--no-deps", "--no-index", str(wheel)],
+                               capture_output=True, text=True, timeout=300)
+    assert installed.returncode == 0, installed.stderr
+    project = tmp / "project"
+    project.mkdir()
+    (project / "good.py").write_text(GOOD)
+    (project / "bad.py").write_text(BAD)
+    return python, project, purelib
+
+
+@pytest.fixture(scope="module")
+def runs(installed):
+    """The API script and the plugin on the good and the bad file, run side by side."""
+    python, project, _ = installed
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    flags = ["-m", "pytest", "-q", "-p", "no:cacheprovider", "--gradref-case", "staged",
+             "--gradref-case", "sigmoid", "--gradref-samples", "2"]
+    commands = {"api": ["-c", API],
+                "pytest good": [*flags, "--gradref-impl", "good.py"],
+                "pytest bad": [*flags, "--gradref-impl", "bad.py"],
+                "vectors": ["-m", "gradref.cases.cli", "check-results", "--case", "staged",
+                            "--", "VECTORS", "results.json"]}
+    # the results file check-results judges: the good file's outputs on the shipped vectors
+    vectors = run(python, "-m", "gradref.cases.cli", "vectors-path", cwd=project).stdout.strip()
+    commands["vectors"][-2] = vectors
+    made = run(python, "-m", "gradref.cases.cli", "results", vectors, "results.json",
+               "--impl", "good.py", cwd=project)
+    assert made.returncode == 0, made.stderr
+    procs = {k: subprocess.Popen([str(python), *argv], cwd=project, env=env, text=True,
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+             for k, argv in commands.items()}
+    return {k: (p.wait(timeout=300), p.stdout.read()) for k, p in procs.items()} | \
+        {"vectors-path": (0, vectors)}
+
+
+def test_only_gradref_is_importable_and_it_is_the_installed_one(installed, runs):
+    _, _, purelib = installed
+    rc, out = runs["api"]
+    assert rc == 0, out
+    assert f"gradref at {purelib}" in out
+    assert "cases: None handwritten: None" in out
+    assert not (purelib / "cases").exists() and not (purelib / "handwritten").exists()
+
+
+def test_the_api_passes_the_good_file_and_raises_on_the_planted_bug(runs):
+    rc, out = runs["api"]
+    assert rc == 0, out
+    assert ("good: True {'staged': 'passed', 'sigmoid': 'passed', 'exp': 'not implemented'}"
+            in out), out
+    bad = out[out.index("bad: "):]
+    assert bad.startswith("bad: AssertionError: gradref: bad.py fails 1 of 2 cases (staged)"), out
+    assert "staged-s0: dy vs jax.vjp: 1 of 1 entries off" in bad
+
+
+def test_the_plugin_runs_the_checks_in_a_project_of_its_own(runs):
+    rc, out = runs["pytest good"]
+    assert rc == 0 and "16 passed" in out, out
+    rc, out = runs["pytest bad"]
+    assert rc == 1 and "4 failed, 12 passed" in out, out
+    assert "FAILED gradref::test_matches_jax[staged-s0]" in out
+    assert "staged-s0: dy vs jax.vjp: 1 of 1 entries off" in out
+
+
+def test_the_shipped_vectors_judge_a_results_file_from_any_folder(installed, runs):
+    _, _, purelib = installed
+    assert runs["vectors-path"][1] == str(purelib / "gradref" / "vectors")
+    assert (purelib / "gradref" / "vectors" / "schema.json").is_file()
+    rc, out = runs["vectors"]
+    assert rc == 0 and "1 cases: 1 passed" in out, out
