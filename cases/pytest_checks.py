@@ -14,6 +14,7 @@ tests/test_reference.py imports them, and the plugin collects this module itself
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from dataclasses import dataclass, field
 
@@ -33,6 +34,10 @@ class Settings:
     seed: int
     dtype: str
     xfails: list
+    prefix: str = ""      # of the options' names: "" in the checkout, "gradref-" for the plugin
+    # How to rerun one test where the command is not the checkout's: the plugin's `pytest
+    # --gradref-impl ...` ("": the verdicts' own reproduce lines, tests/test_reference.py, hold)
+    rerun: str = ""
     results: dict = field(default_factory=dict)        # case name -> CaseResult, on first use
     case_entries: dict = field(default_factory=dict)   # --xfails case entry -> outcomes seen
 
@@ -42,6 +47,19 @@ class Settings:
             self.results[case.name] = check.check_case(case, self.impl, self.seed, self.samples,
                                                        self.dtype)
         return self.results[case.name]
+
+    def here(self, case: Case, sample):
+        """The sample with each failed verdict's reproduce line (its last) naming `rerun`."""
+        if not self.rerun:
+            return sample
+        fixed = {}
+        for name, v in sample.verdicts().items():
+            if not v.ok:
+                body = v.message.rpartition("\nreproduce: ")[0] or v.message
+                fixed[name] = dataclasses.replace(v, message=(
+                    f"{body}\nreproduce: {self.rerun} --{self.prefix}case {case.name} "
+                    f'-k "{check.CHECKS[name]}[{sample.id}]"'))
+        return dataclasses.replace(sample, **fixed)
 
 
 SETTINGS = pytest.StashKey[Settings]()
@@ -79,7 +97,8 @@ def configure(config, prefix: str = "", mutant: str | None = None) -> Settings:
         xfails = known.read(opt("xfails")) if opt("xfails") else []
     except (CaseError, ImplementationError) as e:
         raise pytest.UsageError(str(e)) from None
-    config.stash[SETTINGS] = Settings(chosen, impl, opt("samples"), opt("seed"), opt("dtype"), xfails)
+    config.stash[SETTINGS] = Settings(chosen, impl, opt("samples"), opt("seed"), opt("dtype"), xfails,
+                                      prefix)
     return config.stash[SETTINGS]
 
 
@@ -110,7 +129,7 @@ def checked(case_sample, request):
         pytest.skip(f"not implemented: {result.not_implemented}")
     if result.status == "beyond contract":
         pytest.skip(f"beyond contract: {result.beyond_contract}")
-    return result.samples[i]
+    return request.config.stash[SETTINGS].here(case, result.samples[i])
 
 
 def assert_passes(verdict):

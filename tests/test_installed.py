@@ -7,6 +7,7 @@ gradref (a .pth that runs its import hook) stays inactive there, and the checkou
 """
 
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -29,6 +30,19 @@ def staged_backward(dout, cache):
     dx, dy = _right(dout, cache)
     return dx, -dy
 """
+# A project's own tests over gradref's cases: the marker picks the cases, else --gradref-case does.
+OWN_TESTS = """import pytest
+import gradref
+
+
+@pytest.mark.gradref_cases("staged", "sigmoid")
+def test_mine(gradref_case):
+    gradref.assert_conforms("good.py", cases=gradref_case, samples=2)
+
+
+def test_each_selected_case(gradref_case):
+    assert gradref_case in ("staged", "sigmoid")
+"""
 API = """
 import importlib.util, json, sys
 import gradref, good
@@ -42,6 +56,17 @@ try:
     print("bad: no AssertionError")
 except AssertionError as e:
     print("bad: AssertionError:", e)
+
+# the shipped vectors, from this folder: the good file's results judged against them
+import contextlib, io
+from gradref.cases import cli
+with contextlib.redirect_stdout(io.StringIO()) as where:
+    cli.main(["vectors-path"])
+vectors = where.getvalue().strip()
+print("vectors-path:", vectors)
+with contextlib.redirect_stdout(io.StringIO()):
+    assert cli.main(["results", vectors + "/staged.json", "results.json", "--impl", "good.py"]) == 0
+print("check-results:", cli.main(["check-results", vectors, "results.json", "--case", "staged"]))
 """
 
 
@@ -84,6 +109,8 @@ def installed(tmp_path_factory):
     project.mkdir()
     (project / "good.py").write_text(GOOD)
     (project / "bad.py").write_text(BAD)
+    (project / "test_own.py").write_text(OWN_TESTS)
+    (project / "known.txt").write_text("staged    # the sign of dy, being fixed\n")
     return python, project, purelib
 
 
@@ -97,19 +124,13 @@ def runs(installed):
     commands = {"api": ["-c", API],
                 "pytest good": [*flags, "--gradref-impl", "good.py"],
                 "pytest bad": [*flags, "--gradref-impl", "bad.py"],
-                "vectors": ["-m", "gradref.cases.cli", "check-results", "--case", "staged",
-                            "--", "VECTORS", "results.json"]}
-    # the results file check-results judges: the good file's outputs on the shipped vectors
-    vectors = run(python, "-m", "gradref.cases.cli", "vectors-path", cwd=project).stdout.strip()
-    commands["vectors"][-2] = vectors
-    made = run(python, "-m", "gradref.cases.cli", "results", vectors, "results.json",
-               "--impl", "good.py", cwd=project)
-    assert made.returncode == 0, made.stderr
+                "pytest bad, known": [*flags, "--gradref-impl", "bad.py", "--gradref-xfails",
+                                      "known.txt", "-rx"],
+                }
     procs = {k: subprocess.Popen([str(python), *argv], cwd=project, env=env, text=True,
                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
              for k, argv in commands.items()}
-    return {k: (p.wait(timeout=300), p.stdout.read()) for k, p in procs.items()} | \
-        {"vectors-path": (0, vectors)}
+    return {k: (p.wait(timeout=300), p.stdout.read()) for k, p in procs.items()}
 
 
 def test_only_gradref_is_importable_and_it_is_the_installed_one(installed, runs):
@@ -132,17 +153,38 @@ def test_the_api_passes_the_good_file_and_raises_on_the_planted_bug(runs):
 
 
 def test_the_plugin_runs_the_checks_in_a_project_of_its_own(runs):
+    """16 checks (2 cases, 2 samples, 4 checks) beside the project's own 4 tests over the cases."""
     rc, out = runs["pytest good"]
-    assert rc == 0 and "16 passed" in out, out
+    assert rc == 0 and "20 passed" in out, out
     rc, out = runs["pytest bad"]
-    assert rc == 1 and "4 failed, 12 passed" in out, out
+    assert rc == 1 and "4 failed, 16 passed" in out, out
     assert "FAILED gradref::test_matches_jax[staged-s0]" in out
     assert "staged-s0: dy vs jax.vjp: 1 of 1 entries off" in out
 
 
+def test_known_failures_turn_the_bug_into_xfails(runs):
+    """A case entry makes each test of the case a non-strict xfail, as in the checkout: the four
+    checks of dy fail as expected, the four of the forward and its hygiene pass (xpassed)."""
+    rc, out = runs["pytest bad, known"]
+    assert rc == 0 and "12 passed, 4 xfailed, 4 xpassed" in out, out
+    assert "XFAIL gradref::test_matches_fd[staged-s1] - known failure (known.txt, line 1)" in out
+
+
+def test_a_failure_names_the_command_that_reproduces_it_and_that_command_does(installed, runs):
+    python, project, _ = installed
+    out = runs["pytest bad"][1]
+    line = next(s for s in out.splitlines() if s.startswith("reproduce: ")
+                and "test_matches_fd[staged-s1]" in s)
+    assert line == ('reproduce: pytest --gradref-impl bad.py --gradref-samples 2 --gradref-case '
+                    'staged -k "test_matches_fd[staged-s1]"')
+    r = run(python, "-m", *shlex.split(line.removeprefix("reproduce: ")), "-p", "no:cacheprovider",
+            cwd=project)
+    assert r.returncode == 1 and "1 failed" in r.stdout and "FAILED gradref::test_matches_fd[staged-s1]" in r.stdout, r.stdout
+
+
 def test_the_shipped_vectors_judge_a_results_file_from_any_folder(installed, runs):
     _, _, purelib = installed
-    assert runs["vectors-path"][1] == str(purelib / "gradref" / "vectors")
+    rc, out = runs["api"]
+    assert f"vectors-path: {purelib / 'gradref' / 'vectors'}\n" in out, out
     assert (purelib / "gradref" / "vectors" / "schema.json").is_file()
-    rc, out = runs["vectors"]
-    assert rc == 0 and "1 cases: 1 passed" in out, out
+    assert "1 cases: 1 passed" in out and "check-results: 0" in out, out

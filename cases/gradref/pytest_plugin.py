@@ -19,6 +19,7 @@ parametrization and the known failures are one mechanism shared with the checkou
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 import pytest
@@ -39,7 +40,12 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "gradref_cases(*names): the gradref cases the test's "
                             "gradref_case parameter takes (default: --gradref-case, else all)")
     if config.getoption("gradref_impl"):
-        pytest_checks.configure(config, PREFIX)
+        settings = pytest_checks.configure(config, PREFIX)
+        # the failures' reproduce lines: this command, then --gradref-case CASE -k "TEST_ID"
+        settings.rerun = f"pytest --{PREFIX}impl {shlex.quote(config.getoption('gradref_impl'))}" \
+            + (f" --{PREFIX}seed {settings.seed}" if settings.seed else "") \
+            + (f" --{PREFIX}dtype {settings.dtype}" if settings.dtype != "float64" else "") \
+            + (f" --{PREFIX}samples {settings.samples}" if settings.samples != 20 else "")
 
 
 def _settings(config):
