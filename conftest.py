@@ -6,11 +6,15 @@
     pytest --dtype float32           run the implementation in float32 against float64 oracles
     pytest --mutant 'staged:= instead of += at the sigx fork'   see a planted bug get caught
     pytest --impl my_layers.py --xfails known.txt   known failures (test ids or case names) xfail
+
+The mechanism (options, parametrization, the checks, known failures) is cases/pytest_checks.py,
+shared with the installed pytest plugin, which offers the same under --gradref-* in any project.
 """
 
 from pathlib import Path
 
 import pytest
+from gradref.pytest_plugin import add_options    # the editable install maps cases/gradref/ there
 
 from cases import oracles, pytest_checks
 from cases.pytest_checks import SETTINGS, assert_passes, checked  # noqa: F401  (fixture, helper)
@@ -18,7 +22,7 @@ from cases.pytest_checks import SETTINGS, assert_passes, checked  # noqa: F401  
 
 def pytest_addoption(parser):
     g = parser.getgroup("gradref")
-    pytest_checks.add_options(g)       # the installed plugin adds the same ones as --gradref-*
+    add_options(g)                     # the installed plugin adds the same ones as --gradref-*
     g.addoption("--mutant", default=None, help="check the handwritten reference with this mutant planted")
 
 

@@ -4,8 +4,10 @@
     installed plugin           pytest --gradref-impl my_layers.py --gradref-samples 200 ...
                                (cases/gradref/pytest_plugin.py, in any project's own session)
 
-Both declare the same options (add_options, under their own prefix, so that the plugin clashes
-neither with the checkout's options nor with a project's), keep what they resolved in one Settings
+Both declare the same options (gradref.pytest_plugin.add_options, under their own prefix, so that
+the plugin clashes neither with the checkout's options nor with a project's; it lives there because
+the plugin must declare them without importing this module, and with it JAX, in every project where
+gradref is installed), keep what they resolved in one Settings
 (configure), parametrize `case_sample` (`staged-s3`) and `golden` the same way, and mark known
 failures (--xfails) the same way. The four test functions below are the checks: the checkout's
 tests/test_reference.py imports them, and the plugin collects this module itself, so the test ids
@@ -65,27 +67,15 @@ class Settings:
 SETTINGS = pytest.StashKey[Settings]()
 
 
-def add_options(group, prefix: str = "") -> None:
-    """--samples, --seed, --impl, --dtype, --case, --xfails, each as --<prefix><name>."""
-    def add(name, **kw):
-        group.addoption(f"--{prefix}{name}", dest=f"{prefix}{name}".replace("-", "_"), **kw)
-    add("samples", type=int, default=20, help="random samples per case (default 20)")
-    add("seed", type=int, default=0, help="global seed (default 0)")
-    add("impl", default=None,
-        help="implementation to check: a .py file, a folder, or a module (default: handwritten)")
-    add("dtype", default="float64", choices=sorted(check.DTYPES),
-        help="dtype the implementation computes in; oracles stay float64")
-    add("case", action="append", default=[], help="only this case (repeatable)")
-    add("xfails", default=None, metavar="FILE",
-        help="known failures: one test id or case name a line (# comments); strict xfail")
-
-
 def configure(config, prefix: str = "", mutant: str | None = None) -> Settings:
     """Validate the options once, so that a bad one is one clear line, not a traceback per test."""
     def opt(name):
         return config.getoption(f"{prefix}{name}".replace("-", "_"))
     if opt("samples") < 1:
         raise pytest.UsageError(f"--{prefix}samples must be at least 1")
+    if opt("dtype") not in check.DTYPES:
+        raise pytest.UsageError(f"--{prefix}dtype must be one of {', '.join(sorted(check.DTYPES))}, "
+                                f"not {opt('dtype')!r}")
     try:
         chosen = catalogue.select(opt("case"))
         if mutant:

@@ -14,7 +14,9 @@
 The options are the checkout's (--impl, --samples, ...) under a `gradref-` prefix, so that they
 clash neither with a project's own options nor with the checkout's conftest.py; the tests, their
 parametrization and the known failures are one mechanism shared with the checkout
-(cases/pytest_checks.py). Without --gradref-impl the plugin adds no test.
+(cases/pytest_checks.py). Without --gradref-impl the plugin adds no test, and it imports the
+machinery (and JAX, a second or two) only once it is used: it is loaded in every pytest run of
+every project where gradref is installed.
 """
 
 from __future__ import annotations
@@ -24,22 +26,37 @@ from pathlib import Path
 
 import pytest
 
-from .cases import catalogue, pytest_checks
-from .cases.spec import CaseError
-
 PREFIX = "gradref-"
 MODULE_NAME = "gradref"    # the per-sample tests' node id: gradref::test_matches_jax[staged-s3]
 
 
+def add_options(group, prefix: str = "") -> None:
+    """--samples, --seed, --impl, --dtype, --case, --xfails, each as --<prefix><name>: the
+    checkout's conftest.py adds them bare, this plugin with PREFIX. Validated in
+    cases/pytest_checks.configure (dtype too, so that declaring them needs no JAX)."""
+    def add(name, **kw):
+        group.addoption(f"--{prefix}{name}", dest=f"{prefix}{name}".replace("-", "_"), **kw)
+    add("samples", type=int, default=20, help="random samples per case (default 20)")
+    add("seed", type=int, default=0, help="global seed (default 0)")
+    add("impl", default=None,
+        help="implementation to check: a .py file, a folder, or a module (default: handwritten)")
+    add("dtype", default="float64",
+        help="dtype the implementation computes in, float64 or float32; oracles stay float64")
+    add("case", action="append", default=[], help="only this case (repeatable)")
+    add("xfails", default=None, metavar="FILE",
+        help="known failures: one test id or case name a line (# comments); strict xfail")
+
+
 def pytest_addoption(parser):
-    group = parser.getgroup("gradref", "gradref: check an implementation's backward passes")
-    pytest_checks.add_options(group, PREFIX)
+    add_options(parser.getgroup("gradref", "gradref: check an implementation's backward passes"),
+                PREFIX)
 
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "gradref_cases(*names): the gradref cases the test's "
                             "gradref_case parameter takes (default: --gradref-case, else all)")
     if config.getoption("gradref_impl"):
+        from .cases import pytest_checks
         settings = pytest_checks.configure(config, PREFIX)
         # the failures' reproduce lines: this command, then --gradref-case CASE -k "TEST_ID"
         settings.rerun = f"pytest --{PREFIX}impl {shlex.quote(config.getoption('gradref_impl'))}" \
@@ -49,6 +66,10 @@ def pytest_configure(config):
 
 
 def _settings(config):
+    """The plugin's Settings when --gradref-impl is given, else None (nothing imported)."""
+    if not config.getoption("gradref_impl"):
+        return None
+    from .cases import pytest_checks
     return config.stash.get(pytest_checks.SETTINGS, None)
 
 
@@ -59,6 +80,7 @@ def pytest_collection_modifyitems(session, config, items):
     settings = _settings(config)
     if settings is None:
         return
+    from .cases import pytest_checks
     module = pytest.Module.from_parent(session, path=Path(pytest_checks.__file__), name=MODULE_NAME,
                                        nodeid=MODULE_NAME)
     module.obj = pytest_checks
@@ -72,22 +94,31 @@ def pytest_runtest_makereport(item, call):
     report = yield
     settings = _settings(item.config)
     if settings is not None:
+        from .cases import pytest_checks
         pytest_checks.note_outcome(settings, item, report)
     return report
 
 
 def pytest_sessionfinish(session):
-    pytest_checks.finish(session, _settings(session.config))
+    settings = _settings(session.config)
+    if settings is not None:
+        from .cases import pytest_checks
+        pytest_checks.finish(session, settings)
 
 
 def pytest_terminal_summary(terminalreporter, config):
-    pytest_checks.summarize(terminalreporter, _settings(config))
+    settings = _settings(config)
+    if settings is not None:
+        from .cases import pytest_checks
+        pytest_checks.summarize(terminalreporter, settings)
 
 
 def pytest_generate_tests(metafunc):
     """`gradref_case`: a project's own test, once per case name (id: the case's name)."""
     if "gradref_case" not in metafunc.fixturenames:
         return
+    from .cases import catalogue
+    from .cases.spec import CaseError
     marker = metafunc.definition.get_closest_marker("gradref_cases")
     try:
         names = [c.name for c in catalogue.select(
