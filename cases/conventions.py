@@ -1,14 +1,14 @@
 """The conventions at non-differentiable points, as jax.numpy expressions.
 
 Where a source picks a gradient at a kink (the notes' max gate gives both tied inputs the gradient;
-the hinge takes slope 0 at a margin of exactly 0; |r| takes sign(0) = 0), JAX's own primitives
-may pick another (jnp.maximum splits a tie 0.5/0.5; jnp.abs gives 1 at 0). A reference written
+the hinge takes slope 0 at a margin of exactly 0; |r| takes sign(0) = 0; a max-gate tie goes to
+the first input), JAX's own primitives may pick another (jnp.maximum splits a tie 0.5/0.5;
+jnp.abs gives 1 at 0). A reference written
 with these functions has the source's value everywhere, JAX's gradient everywhere off the kink,
 and the source's convention on it, so `jax.vjp` of the reference reproduces the sources' goldens
 at their kinks too (tests/test_golden.py), and `gradref goldens` regenerates them.
 """
 
-import jax
 import jax.numpy as jnp
 
 
@@ -24,10 +24,8 @@ def abs_sign(r):
     return jnp.sign(r) * r
 
 
-def max_to_every_tie(x, y):
-    """max(x, y) whose gradient goes whole to every input that attains the max: (1, 1) at a tie,
-    the notes' max gate ("the gradient is routed to the max"). Not a subgradient at a tie, a
-    convention; jnp.maximum would give (0.5, 0.5)."""
-    m = jax.lax.stop_gradient(jnp.maximum(x, y))
-    routed = lambda v: (v - jax.lax.stop_gradient(v)) * (v >= m)   # noqa: E731  value 0, slope [v = max]
-    return m + routed(x) + routed(y)
+def max_to_first(x, y):
+    """max(x, y) whose gradient goes whole to the first input at a tie: (1, 0), as np.argmax and
+    max pooling route a tie. Any split (a, 1 - a), a in [0, 1], is a subgradient there (along
+    (1, 1) max grows at rate 1); jnp.maximum takes (0.5, 0.5)."""
+    return jnp.where(x >= y, x, y)
