@@ -17,7 +17,11 @@ import pytest
 from gradref.pytest_plugin import add_options    # the editable install maps cases/gradref/ there
 
 from cases import oracles, pytest_checks
-from cases.pytest_checks import SETTINGS, assert_passes, checked  # noqa: F401  (fixture, helper)
+from cases.pytest_checks import (SETTINGS, ConventionDiffers, assert_passes,  # noqa: F401
+                                 assert_subgradient, checked, implementation, kink_checked)
+
+# pytest-html, when installed: failing checks carry their circuit and heatmaps in its report
+pytest_plugins = ("cases.pytest_pictures",)
 
 
 def pytest_addoption(parser):
@@ -46,6 +50,7 @@ def pytest_collection_finish(session):
 
 
 def pytest_collection_modifyitems(config, items):
+    pytest_checks.deselect_empty_parametrizations(config, items)
     pytest_checks.mark_xfails(config.stash[SETTINGS], items)
 
 
@@ -66,11 +71,6 @@ def pytest_terminal_summary(terminalreporter, config):
 
 def pytest_generate_tests(metafunc):
     pytest_checks.parametrize(metafunc, metafunc.config.stash[SETTINGS])
-
-
-@pytest.fixture(scope="session")
-def implementation(request):
-    return request.config.stash[SETTINGS].impl
 
 
 @pytest.fixture(scope="session")

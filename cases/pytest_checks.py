@@ -9,7 +9,7 @@ the plugin clashes neither with the checkout's options nor with a project's; it 
 the plugin must declare them without importing this module, and with it JAX, in every project where
 gradref is installed), keep what they resolved in one Settings
 (configure), parametrize `case_sample` (`staged-s3`) and `golden` the same way, and mark known
-failures (--xfails) the same way. The four test functions below are the checks: the checkout's
+failures (--xfails) the same way. The five test functions below are the checks: the checkout's
 tests/test_reference.py imports them, and the plugin collects this module itself, so the test ids
 (`test_matches_jax[staged-s3]`) and messages are the same in both.
 """
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from . import catalogue, check, known, mutants
+from . import catalogue, check, kinks, known, mutants
 from .impl import Implementation, ImplementationError, handwritten, load
 from .spec import Case, CaseError, Mutant
 
@@ -54,17 +54,25 @@ class Settings:
         """The sample with each failed verdict's reproduce line (its last) naming `rerun`."""
         if not self.rerun:
             return sample
-        fixed = {}
-        for name, v in sample.verdicts().items():
-            if not v.ok:
-                body = v.message.rpartition("\nreproduce: ")[0] or v.message
-                fixed[name] = dataclasses.replace(v, message=(
-                    f"{body}\nreproduce: {self.rerun} --{self.prefix}case {case.name} "
-                    f'-k "{check.CHECKS[name]}[{sample.id}]"'))
-        return dataclasses.replace(sample, **fixed)
+        return dataclasses.replace(sample, **{
+            name: dataclasses.replace(v, message=self.rerun_line(
+                v.message, case, f"{check.TESTS[name]}[{sample.id}]"))
+            for name, v in sample.verdicts().items() if not v.ok})
+
+    def rerun_line(self, message: str, case: Case, test_id: str) -> str:
+        """`message` with its reproduce line (its last) naming `rerun`, where there is one."""
+        if not self.rerun or not message:
+            return message
+        body = message.rpartition("\nreproduce: ")[0] or message
+        return f'{body}\nreproduce: {self.rerun} --{self.prefix}case {case.name} -k "{test_id}"'
 
 
 SETTINGS = pytest.StashKey[Settings]()
+
+
+def settings(config) -> Settings | None:
+    """The session's Settings; None where no front end configured one."""
+    return config.stash.get(SETTINGS, None)
 
 
 def configure(config, prefix: str = "", mutant: str | None = None) -> Settings:
@@ -95,10 +103,15 @@ def configure(config, prefix: str = "", mutant: str | None = None) -> Settings:
 # --- parametrization and the checked sample -----------------------------------------------------
 
 def parametrize(metafunc, settings: Settings) -> None:
-    """`case_sample`: one test per (case, sample), id `staged-s3`; `golden`: one per golden."""
+    """`case_sample`: one test per (case, sample), id `staged-s3`; `kink_sample`: one per sample
+    exactly on a kink, `relu-k0`; `golden`: one per golden, `staged-g0`."""
     if "case_sample" in metafunc.fixturenames:
         params = [(c, i) for c in settings.cases for i in range(settings.samples)]
         metafunc.parametrize("case_sample", params, ids=[f"{c.name}-s{i}" for c, i in params])
+    if "kink_sample" in metafunc.fixturenames:
+        params = [(c, j) for c in settings.cases
+                  for j in range(len(kinks.samples(c, settings.seed)))]
+        metafunc.parametrize("kink_sample", params, ids=[f"{c.name}-k{j}" for c, j in params])
     if "golden" in metafunc.fixturenames:
         params = [(c, k) for c in settings.cases for k in range(len(c.goldens))]
         metafunc.parametrize("golden", [(c, c.goldens[k]) for c, k in params],
@@ -110,16 +123,49 @@ def pytest_generate_tests(metafunc):
     parametrize(metafunc, metafunc.config.stash[SETTINGS])
 
 
-@pytest.fixture
-def checked(case_sample, request):
-    """The checked sample of this test; skips when the implementation lacks the op."""
-    case, i = case_sample
+@pytest.fixture(scope="session")
+def implementation(request):
+    return request.config.stash[SETTINGS].impl
+
+
+def _checked_case(request, case: Case):
+    """The case's results; skips when the implementation lacks the op or is beyond its contract."""
     result = request.config.stash[SETTINGS].result(case)
     if result.not_implemented:
         pytest.skip(f"not implemented: {result.not_implemented}")
     if result.status == "beyond contract":
         pytest.skip(f"beyond contract: {result.beyond_contract}")
-    return request.config.stash[SETTINGS].here(case, result.samples[i])
+    return result
+
+
+@pytest.fixture
+def checked(case_sample, request):
+    """The checked sample of this test; skips when the implementation lacks the op."""
+    case, i = case_sample
+    return request.config.stash[SETTINGS].here(case, _checked_case(request, case).samples[i])
+
+
+@pytest.fixture
+def kink_checked(kink_sample, request):
+    """The verdict at this kink sample; skips when the implementation lacks the op."""
+    case, j = kink_sample
+    v = _checked_case(request, case).kinks[j]
+    return dataclasses.replace(v, message=request.config.stash[SETTINGS].rerun_line(
+        v.message, case, f"{check.TESTS['kink']}[{v.id}]"))
+
+
+class ConventionDiffers(UserWarning):
+    """An implementation's gradient at a kink is a subgradient, but not the case's declared one."""
+
+
+def assert_subgradient(verdict, implementation):
+    """At a kink: fail when not a subgradient. Another subgradient than the declared one is no
+    failure, but a warning that names it; except for the reference, which declares it."""
+    if verdict.status == "convention differs" and implementation.contract != "all":
+        warnings.warn(ConventionDiffers(verdict.message.split("\n")[0]))
+        return
+    if verdict.status != "passed":
+        pytest.fail(verdict.message, pytrace=False)
 
 
 def assert_passes(verdict):
@@ -151,6 +197,12 @@ def test_matches_fd(checked):
     assert_passes(checked.fd)
 
 
+def test_at_kink(kink_checked, implementation):
+    """Exactly on a kink its gradient is a subgradient (one-sided finite differences), and the
+    case's declared one; another valid subgradient is no failure, a warning says which."""
+    assert_subgradient(kink_checked, implementation)
+
+
 # --- known failures (--xfails) ------------------------------------------------------------------
 
 def item_case(item) -> str | None:
@@ -169,6 +221,16 @@ def item_cases(item):
             yield value
         elif isinstance(value, Mutant):
             yield catalogue.get(value.case)
+
+
+def deselect_empty_parametrizations(config, items) -> None:
+    """A selection with no kink sample (--case staged) leaves test_at_kink an empty parameter set:
+    deselected, not reported as a skip that says nothing."""
+    empty = [i for i in items if (m := i.get_closest_marker("skip")) is not None
+             and "got empty parameter set" in str(m.kwargs.get("reason", ""))]
+    if empty:
+        config.hook.pytest_deselected(items=empty)
+        items[:] = [i for i in items if i not in empty]
 
 
 CASE_ENTRY = pytest.StashKey[known.Entry]()

@@ -20,9 +20,11 @@ ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ("pyproject.toml", "README.md", "cases", "handwritten", "vectors")
 
 GOOD = """from gradref.handwritten import staged_forward, staged_backward, sigmoid_forward, sigmoid_backward
+from gradref.handwritten import relu_forward, relu_backward
 """
 # A planted bug: dy with the wrong sign (dx and the forward stay right).
 BAD = """from gradref.handwritten import staged_forward, sigmoid_forward, sigmoid_backward
+from gradref.handwritten import relu_forward, relu_backward
 from gradref.handwritten import staged_backward as _right
 
 
@@ -41,7 +43,7 @@ def test_mine(gradref_case):
 
 
 def test_each_selected_case(gradref_case):
-    assert gradref_case in ("staged", "sigmoid")
+    assert gradref_case in ("staged", "sigmoid", "relu")
 """
 API = """
 import importlib.util, json, sys
@@ -120,7 +122,7 @@ def runs(installed):
     python, project, _ = installed
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
     flags = ["-m", "pytest", "-q", "-p", "no:cacheprovider", "--gradref-case", "staged",
-             "--gradref-case", "sigmoid", "--gradref-samples", "2"]
+             "--gradref-case", "sigmoid", "--gradref-case", "relu", "--gradref-samples", "2"]
     commands = {"api": ["-c", API],
                 "pytest good": [*flags, "--gradref-impl", "good.py"],
                 "pytest bad": [*flags, "--gradref-impl", "bad.py"],
@@ -153,11 +155,12 @@ def test_the_api_passes_the_good_file_and_raises_on_the_planted_bug(runs):
 
 
 def test_the_plugin_runs_the_checks_in_a_project_of_its_own(runs):
-    """16 checks (2 cases, 2 samples, 4 checks) beside the project's own 4 tests over the cases."""
+    """28 checks (3 cases, 2 samples, 4 checks; relu's 4 kink samples) beside the project's own 5
+    tests over the cases."""
     rc, out = runs["pytest good"]
-    assert rc == 0 and "20 passed" in out, out
+    assert rc == 0 and "33 passed" in out, out
     rc, out = runs["pytest bad"]
-    assert rc == 1 and "4 failed, 16 passed" in out, out
+    assert rc == 1 and "4 failed, 29 passed" in out, out
     assert "FAILED gradref::test_matches_jax[staged-s0]" in out
     assert "staged-s0: dy vs jax.vjp: 1 of 1 entries off" in out
 
@@ -166,7 +169,7 @@ def test_known_failures_turn_the_bug_into_xfails(runs):
     """A case entry makes each test of the case a non-strict xfail, as in the checkout: the four
     checks of dy fail as expected, the four of the forward and its hygiene pass (xpassed)."""
     rc, out = runs["pytest bad, known"]
-    assert rc == 0 and "12 passed, 4 xfailed, 4 xpassed" in out, out
+    assert rc == 0 and "25 passed, 4 xfailed, 4 xpassed" in out, out
     assert "XFAIL gradref::test_matches_fd[staged-s1] - known failure (known.txt, line 1)" in out
 
 

@@ -85,6 +85,7 @@ def pytest_collection_modifyitems(session, config, items):
                                        nodeid=MODULE_NAME)
     module.obj = pytest_checks
     ours = list(session.genitems(module))
+    pytest_checks.deselect_empty_parametrizations(config, ours)
     pytest_checks.mark_xfails(settings, ours)
     items.extend(ours)
 
