@@ -72,10 +72,31 @@ def sample_point(case: Case, which, seed: int = 0, dtype: str = "float64") -> Po
                  tuple(p[0] for p in ov.probe_grads) if ov.probe_grads else None)
 
 
+def kink_point(case: Case, which, seed: int = 0) -> Point:
+    """A kink sample (`relu-k0`, cases/kinks.py); expected: the declared convention there."""
+    from . import kinks
+    k = _index(which, "k", case, "kink sample")
+    ss = kinks.samples(case, seed)
+    if k >= len(ss):
+        raise CaseError(f"{case.name}: no kink sample k{k} (it has {len(ss)})")
+    s = ss[k]
+    ov = oracles.evaluate(case, [s.arrays], [s.douts], [s.directions])
+    return Point(case, f"kink sample {case.name}-k{k}, seed {seed}", s,
+                 tuple(g[0] for g in ov.grads),
+                 tuple(p[0] for p in ov.probe_grads) if ov.probe_grads else None)
+
+
+def _is_kink_id(which) -> bool:
+    return re.fullmatch(r"(?:\w+-)?k\d+", str(which)) is not None
+
+
 def choose_point(case: Case, golden=None, sample=None, seed: int = 0,
                  dtype: str = "float64") -> Point:
-    """--golden [ID] or --sample ID; neither: the first golden, or sample 0 where there is none."""
+    """--golden [ID] or --sample ID (a kink sample: `k0`); neither: the first golden, or sample 0
+    where there is none."""
     if sample is not None:
+        if _is_kink_id(sample):
+            return kink_point(case, sample, seed)
         return sample_point(case, sample, seed, dtype)
     if golden is not None or case.goldens:
         return golden_point(case, golden or "0")
@@ -161,8 +182,10 @@ def of_point(point: Point, impl: Implementation, dtype: str = "float64") -> list
 
 def of_failure(case: Case, impl: Implementation, sample_id: str, seed: int,
                dtype: str = "float64") -> list[Picture]:
-    """of_point at a failing sample (`staged-s3`)."""
-    return of_point(sample_point(case, sample_id, seed, dtype), impl, dtype)
+    """of_point at a failing sample (`staged-s3`, or a kink sample `max_gate-k0`)."""
+    point = (kink_point(case, sample_id, seed) if _is_kink_id(sample_id)
+             else sample_point(case, sample_id, seed, dtype))
+    return of_point(point, impl, dtype)
 
 
 def main_draw(args, impl: Implementation | None) -> int:

@@ -318,3 +318,16 @@ def test_pytest_html_report_carries_the_circuit_of_a_failing_check(tmp_path):
     svgs = [base64.b64decode(b).decode() for b in
             re.findall(r"data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)", report.read_text())]
     assert any("got dx" in s and "✗ wrong" in s for s in svgs)
+
+
+def test_draw_at_a_kink_sample_of_a_failing_tie(tmp_path, capsys):
+    """A tie given (0, 0) fails at the kink samples: `--sample k0` draws one, the wrong dx marked;
+    the HTML report carries that picture for the case (its only failures are at kinks)."""
+    _graphviz()
+    fixture = str(ROOT / "tests" / "fixtures" / "student" / "kink_conventions.py")
+    out = tmp_path / "k.svg"
+    assert cli.main(["draw", "max_gate", "--sample", "k0", "--impl", fixture, "-o", str(out)]) == 0
+    assert "got dx = 0.00 ✗ wrong" in _svg_texts(out)
+    page = tmp_path / "r.html"
+    assert cli.main(["report", "--impl", fixture, "--case", "max_gate", "--html", str(page)]) == 1
+    assert "kink sample max_gate-k0" in page.read_text()
