@@ -7,8 +7,8 @@
 Both declare the same options (gradref.pytest_plugin.add_options, under their own prefix, so that
 the plugin clashes neither with the checkout's options nor with a project's; it lives there because
 the plugin must declare them without importing this module, and with it JAX, in every project where
-gradref is installed), keep what they resolved in one Settings
-(configure), parametrize `case_sample` (`staged-s3`) and `golden` the same way, and mark known
+gradref is installed), keep what they resolved in one Settings (configure), parametrize
+`case_sample` (`staged-s3`), `kink_sample` (`relu-k0`) and `golden` the same way, and mark known
 failures (--xfails) the same way. The five test functions below are the checks: the checkout's
 tests/test_reference.py imports them, and the plugin collects this module itself, so the test ids
 (`test_matches_jax[staged-s3]`) and messages are the same in both.
