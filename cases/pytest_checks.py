@@ -128,8 +128,9 @@ def implementation(request):
     return request.config.stash[SETTINGS].impl
 
 
-def _checked_case(request, case: Case):
-    """The case's results; skips when the implementation lacks the op or is beyond its contract."""
+def _held_result(request, case: Case):
+    """The case's result, skipping the test where the implementation lacks the op or the case
+    goes beyond its source's contract (the report says so; nothing to assert per sample)."""
     result = request.config.stash[SETTINGS].result(case)
     if result.not_implemented:
         pytest.skip(f"not implemented: {result.not_implemented}")
@@ -142,14 +143,14 @@ def _checked_case(request, case: Case):
 def checked(case_sample, request):
     """The checked sample of this test; skips when the implementation lacks the op."""
     case, i = case_sample
-    return request.config.stash[SETTINGS].here(case, _checked_case(request, case).samples[i])
+    return request.config.stash[SETTINGS].here(case, _held_result(request, case).samples[i])
 
 
 @pytest.fixture
 def kink_checked(kink_sample, request):
     """The verdict at this kink sample; skips when the implementation lacks the op."""
     case, j = kink_sample
-    v = _checked_case(request, case).kinks[j]
+    v = _held_result(request, case).kinks[j]
     return dataclasses.replace(v, message=request.config.stash[SETTINGS].rerun_line(
         v.message, case, f"{check.TESTS['kink']}[{v.id}]"))
 
