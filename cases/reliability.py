@@ -520,7 +520,8 @@ def render(doc: dict) -> str:
         f"{p['h2h_samples']} samples fails (gradref: its verdict, kink points included); the "
         "share is of single samples. False failures: failed checks of the correct reference "
         f"over {p['h2h_correct']} samples per case. Time: the median per check of one sample "
-        "(gradref: per sample of a batched run, oracles compiled).",
+        "(gradref: its batched run of a case's correct samples, kink points included, over the "
+        "number of samples, oracles compiled).",
         "",
         "| checker | bugs caught | mean share of samples failing | false failures (95% bound) | median time per check | kinds missed |",
         "|---|--:|--:|--:|--:|---|",
