@@ -25,7 +25,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import check, oracles
+from . import oracles
+from .check import _as_dtype, _static_copy    # the check's own copies of inputs and parameters
 from .spec import Arg, Case
 
 
@@ -55,24 +56,29 @@ class Op:
         args = []
         for a in self.case.args:
             if not isinstance(a, Arg):
-                args.append(check._static_copy(a.value, self.dtype))
+                args.append(_static_copy(a.value, self.dtype))
             elif a.diff:
                 args.append(next(it))
             else:
-                args.append(check._as_dtype(self.sample.arrays[a.name], self.dtype))
+                args.append(_as_dtype(self.sample.arrays[a.name], self.dtype))
         return args
+
+    def _grads(self, grads) -> tuple:
+        """One gradient per differentiable input, in order, from a tuple, a dict or one array."""
+        if isinstance(grads, dict):
+            return tuple(grads[a.name] for a in self.case.diff_args)
+        return tuple(grads) if isinstance(grads, (tuple, list)) else (grads,)
 
     def forward(self, *xs):
         result = self.fns[0](*self._args(xs))
         if self.case.style == "loss":
-            return result[0], check._split_grads(result[1], self.case, "", [])
+            return result[0], self._grads(result[1])
         return result
 
     def backward(self, dout, cache) -> tuple:
         if self.case.style == "loss":
             return tuple(g * dout for g in cache)
-        grads = self.fns[1](dout, cache)
-        return tuple(grads) if isinstance(grads, (tuple, list)) else (grads,)
+        return self._grads(self.fns[1](dout, cache))
 
 
 def _failed_on_error(fn):

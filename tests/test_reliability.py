@@ -37,6 +37,11 @@ def test_quick_run_writes_every_part(tmp_path):
     for name, tool in doc["head_to_head"]["tools"].items():
         assert tool["mutants"] == len(real), name
         assert tool["false_failures"]["samples"] == p.h2h_correct * len(p.h2h_cases), name
+    # The wrappers themselves work: each float64 checker passes the correct staged on these
+    # samples (a wrapper that raised would count as a failure of the op).
+    for name in ("gradref", "check_grads", "cs231n", ".sum() vs jax.vjp", "gradcheck float64"):
+        tool = doc["head_to_head"]["tools"].get(name)
+        assert tool is None or tool["false_failures"]["failures"] == 0, name
 
 
 def test_committed_page_is_rendered_from_its_json():
