@@ -420,8 +420,9 @@ def render(doc: dict) -> str:
         "",
         "Each finite-difference estimate (per element; per random direction above 512 elements) "
         "carries an estimated error, Richardson truncation |R2 - R1| plus a rounding bound "
-        "(cases/oracles.py). Its true error is measured against jax.vjp in float64 (the catalogue) "
-        "or the closed-form derivative (cases/closed_forms.py). A ratio above 1 is an "
+        "(cases/oracles.py). Its true error is measured against jax.vjp in float64 (the catalogue; "
+        "jax.vjp's own rounding counts as error, so the ratios err high) or the closed-form "
+        "derivative (cases/closed_forms.py). A ratio above 1 is an "
         f"underestimate; the check allows FD_SAFETY = {FD_SAFETY:g} times the truncation plus "
         "the rounding (and the implementation's own rounding on top).",
         "",
