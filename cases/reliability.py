@@ -418,8 +418,8 @@ def render(doc: dict) -> str:
         "",
         "## 1. Finite differences: true error over estimated error",
         "",
-        "Each finite-difference estimate (per element; per random direction above 512 elements) "
-        "carries an estimated error, Richardson truncation |R2 - R1| plus a rounding bound "
+        "Over the float64 samples of section 2, each finite-difference estimate (per element; "
+        "per random direction above 512 elements) carries an estimated error, Richardson truncation |R2 - R1| plus a rounding bound "
         "(cases/oracles.py). Its true error is measured against jax.vjp in float64 (the catalogue; "
         "jax.vjp's own rounding counts as error, so the ratios err high) or the closed-form "
         "derivative (cases/closed_forms.py). A ratio above 1 is an "
