@@ -73,3 +73,17 @@ def test_fd_ratios_measure_the_true_error_against_jax():
         from_closed_form, _ = reliability.fd_ratios(case, ov, exact)
         assert np.allclose(from_jax, from_closed_form, atol=1e-3), case.fd_mode
         assert from_closed_form.max() > 0
+
+
+def test_ratio_quantiles_err_high_by_at_most_a_bin():
+    """The streaming summary's quantiles are the upper edge of their histogram bin: at or above
+    NumPy's exact quantile, by at most one bin (10^0.01); max and shares are exact."""
+    x = np.exp(np.random.default_rng(0).normal(-5, 2, 20_000))
+    r = reliability.Ratios().add(x[:5000], x[:5000] / 2).merge(
+        reliability.Ratios().add(x[5000:], x[5000:] / 2))
+    for q in (0.5, 0.99, 0.999):
+        exact = np.quantile(x, q, method="inverted_cdf")
+        assert exact <= r.quantile(q) <= exact * 10**0.01, q
+    s = r.summary()
+    assert s["max"] == x.max() and s["share_above_estimate"] == np.mean(x > 1)
+    assert s["share_above_allowed"] == np.mean(x / 2 > 1)
