@@ -568,6 +568,13 @@ def render(doc: dict) -> str:
                      f"{_bound(t['false_failures'])}{_where(t['false_failures_by_case'], h2h)} | "
                      f"{'-' if secs is None else f'{secs * 1e3:.3g} ms'} | "
                      f"{', '.join(t['missed_kinds']) or '-'} |")
+    tools = list(h2h["tools"])
+    lines += ["", "Caught by kind of bug (caught / planted):", "",
+              "| kind | " + " | ".join(tools) + " |", "|---|" + "--:|" * len(tools)]
+    for kind in dict.fromkeys(r["kind"] for r in h2h["mutants"]):
+        rows = [r for r in h2h["mutants"] if r["kind"] == kind]
+        lines.append(f"| {kind} | " + " | ".join(
+            f"{sum(r[t]['caught'] for r in rows)}/{len(rows)}" for t in tools) + " |")
     noisy = [n for n, t in h2h["tools"].items() if t["false_failures"]["failures"]
              > t["false_failures"]["samples"] / 2]
     if noisy:
