@@ -42,12 +42,6 @@ def bind(namespace: dict, ops: dict, pair, loss) -> None:
             namespace[name] = fn
 
 
-def pick(logp, y):
-    """logp[..., y] along the last axis for every leading index: the label's log-probability."""
-    y = np.asarray(y)
-    return logp[tuple(np.indices(y.shape)) + (y,)]
-
-
 def dropout_mask(dropout_param, shape):
     """Inverted dropout's mask 1(u < p) / p from the assignment's np.random.seed(seed)."""
     u = np.random.RandomState(dropout_param["seed"]).rand(*shape)
@@ -68,6 +62,15 @@ class NumpyLike:
         """NumPy data the forward uses as a constant (a mask, running statistics, zeros), in
         `like`'s dtype: a float64 constant would promote a float32 computation."""
         return np.asarray(a).astype(like.dtype)
+
+    def pick(self, logp, y):
+        """logp[..., y] along the last axis for every leading index: the label's log-probability."""
+        y = np.asarray(y)
+        return logp[tuple(np.indices(y.shape)) + (y,)]
+
+    def rows(self, W, idx):
+        """W[idx]: the rows of W at the integer indices idx (an embedding lookup)."""
+        return W[np.asarray(idx)]
 
     def relu(self, x):
         return self.np.maximum(x, 0.0)
@@ -133,11 +136,11 @@ def numpy_like_ops(E: NumpyLike) -> dict:
         return (x - mean) / xp.sqrt(xp.var(x, axis=axes, keepdims=True, ddof=ddof) + EPS)
 
     def cross_entropy(scores, y):          # mean over the rows of -log softmax(scores)[y]
-        return -xp.mean(pick(E.log_softmax(scores), y))
+        return -xp.mean(E.pick(E.log_softmax(scores), y))
 
     def hinge_sum(scores, y, delta):       # sum over rows, j != y of max(0, s_j - s_y + delta)
         y = np.asarray(y)
-        correct = pick(scores, y)[..., None]
+        correct = E.pick(scores, y)[..., None]
         margins = xp.maximum(0.0, scores - correct + delta)
         others = E.const(np.arange(scores.shape[-1]) != y[..., None], margins)
         return xp.sum(margins * others)
@@ -228,11 +231,11 @@ def numpy_like_ops(E: NumpyLike) -> dict:
         # group B
         "fork_sum": lambda a: a + a,
         "fork_product": lambda a, b: (a * b) * (a + b),
-        "softmax_cross_entropy": lambda f, y: -pick(E.log_softmax(f), y),
+        "softmax_cross_entropy": lambda f, y: -E.pick(E.log_softmax(f), y),
         "case_study_net_loss": lambda W, b, W2, b2, X, y, reg: two_layer(W, b, W2, b2, X, y, reg, 0.5),
         "multiclass_svm_loss": lambda s, y, delta: hinge_sum(s, y, delta),
         "linear_svm_loss": lambda W, b, x, y: hinge_sum(xp.matmul(W, x) + b, y, 1.0),
-        "linear_softmax_loss": lambda W, b, x, y: -pick(E.log_softmax(xp.matmul(W, x) + b), y),
+        "linear_softmax_loss": lambda W, b, x, y: -E.pick(E.log_softmax(xp.matmul(W, x) + b), y),
         "stable_softmax": lambda f: E.softmax(f),
         # group C, layers
         "affine": lambda x, w, b: xp.matmul(xp.reshape(x, (x.shape[0], -1)), w) + b,
@@ -259,10 +262,10 @@ def numpy_like_ops(E: NumpyLike) -> dict:
         "rnn": rnn,
         "lstm_step": lstm_step,
         "lstm": lstm,
-        "word_embedding": lambda x, W: W[np.asarray(x)],
+        "word_embedding": lambda x, W: E.rows(W, x),
         "temporal_affine": lambda x, w, b: xp.einsum("ntd,dm->ntm", x, w) + b,
         "temporal_softmax_loss": lambda x, y, mask: (
-            -xp.sum(mask * pick(E.log_softmax(x), y)) / x.shape[0]),
+            -xp.sum(mask * E.pick(E.log_softmax(x), y)) / x.shape[0]),
         # group D
         "micrograd_expr": lambda a, b, c, f: (a * b + c) * f,
         "tanh_neuron": lambda x1, x2, w1, w2, b: xp.tanh(x1 * w1 + x2 * w2 + b),
