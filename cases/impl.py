@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from .layout import handwritten_package
 from .spec import Case
 
 
@@ -60,8 +61,13 @@ def _module_namespace(module) -> dict:
 
 
 def handwritten() -> Implementation:
-    import handwritten as hw
-    return Implementation("handwritten", _module_namespace(hw), contract="all")
+    return Implementation("handwritten", _module_namespace(handwritten_package()), contract="all")
+
+
+def from_module(module) -> Implementation:
+    """An implementation from a module object already imported (the Python API's `impl`)."""
+    name = getattr(module, "__name__", repr(module))
+    return Implementation(name, _module_namespace(module), f" --impl {name}")
 
 
 def _import_file(path: Path):
