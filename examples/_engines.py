@@ -8,8 +8,9 @@
 engine's autodiff for the gradients of the inputs at positions `diff`.
 
 `numpy_like_ops(E)` writes the catalogue's math once against a NumPy-like namespace `E.np`
-(jax.numpy, autograd.numpy, mygrad) plus the few functions whose names differ between those
-engines (relu, sigmoid, log_softmax, conv, max pooling, ...). Where an engine has its own layer
+(jax.numpy, autograd.numpy, mygrad; torch and tinygrad through a small shim of NumPy's names)
+plus the few functions whose names differ between those engines (relu, sigmoid, log_softmax,
+conv, max pooling, label picking, ...). Where an engine has its own layer
 (a conv, a max pool, a ReLU) the adapter passes that one in: a kink convention or a bug is then the
 engine's, which is what the adapters are for. This module imports no engine.
 """
@@ -17,8 +18,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from cases import CASES
-from cases.spec import Arg
+# The catalogue's records by gradref's installed name (the checkout's `cases`, mapped by the
+# editable install too), so that an adapter loads under `gradref report` wherever gradref is.
+from gradref.cases import CASES
+from gradref.cases.spec import Arg
 
 EPS = 1e-5   # the catalogue's eps of every normalization (CS231n's and makemore's default)
 

@@ -115,9 +115,16 @@ OPS = numpy_like_ops(TinygradMath(TinygradNumpy()))
 del OPS["log_det"], OPS["trace_a_xinv"]   # no determinant or inverse in tinygrad (docstring)
 
 
+def _array(a):
+    """A NumPy scalar as a 0-d array: Tensor() takes 0-d arrays, but of the NumPy scalars only
+    np.float64 (a Python float subclass): Tensor(np.float32(1)) raises "can't create Tensor"."""
+    return np.asarray(a) if isinstance(a, np.generic) else a
+
+
 def _tensors(args, diff):
     """Float arrays as Tensors (Tensor.gradient needs no requires_grad); integer labels and
     indices stay NumPy, as indices; Static parameters as they are."""
+    args = [_array(a) for a in args]
     return [Tensor(a) if i in diff or isinstance(a, np.ndarray) and a.dtype.kind == "f" else a
             for i, a in enumerate(args)]
 
@@ -131,7 +138,7 @@ def _pair(fn, diff):
 
     def backward(*douts_and_cache):
         *douts, (inputs, outs) = douts_and_cache
-        inner = sum((o * Tensor(d)).sum() for o, d in zip(outs, douts))
+        inner = sum((o * Tensor(_array(d))).sum() for o, d in zip(outs, douts))
         grads = tuple(g.numpy() for g in inner.gradient(*inputs))
         return grads[0] if len(grads) == 1 else grads
     return forward, backward
