@@ -107,7 +107,7 @@ def render(reports: dict, samples: int, seed: int) -> tuple[str, str]:
             seen = sorted({by_case[k][n]["at_kinks"]["status"] for n in kinked
                            if k in by_case and by_case[k][n]["at_kinks"]["status"]})
             cells.append(", ".join(SHORT[s] for s in seen) or "-")
-        krows.append(f"| {kind} | " + " | ".join(cells) + " |")
+        krows.append(f"| {kind.replace('|', chr(92) + '|')} | " + " | ".join(cells) + " |")
     return matrix, "\n".join(khead + krows)
 
 
