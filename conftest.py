@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import cases
-from cases import check, known, mutants, oracles
+from cases import check, known, mutants, oracles, worker
 from cases.spec import Case, CaseError, Mutant
 
 
@@ -30,23 +30,31 @@ def pytest_addoption(parser):
     g.addoption("--case", action="append", default=[], help="only this case (repeatable)")
     g.addoption("--xfails", default=None, metavar="FILE",
                 help="known failures: one test id or case name a line (# comments); strict xfail")
+    g.addoption("--timeout", type=float, default=worker.DEFAULT_TIMEOUT, metavar="SECONDS",
+                help="longest a call of the implementation may take; past it the case is TIMEOUT")
 
 
 def pytest_configure(config):
     """Validate the options once, so a bad one is one clear line, not a traceback per test."""
     if config.getoption("samples") < 1:
         raise pytest.UsageError("--samples must be at least 1")
+    if config.getoption("timeout") <= 0:
+        raise pytest.UsageError("--timeout must be positive")
     try:
         config.gradref_cases = cases.select(config.getoption("case"))
         if config.getoption("mutant"):
             config.gradref_impl = mutants.mutate(mutants.find(config.getoption("mutant")))
-        elif config.getoption("impl"):
+        elif config.getoption("impl") is not None:      # --impl "" is an error, not the default
             config.gradref_impl = cases.load(config.getoption("impl"))
+            worker.runner(config.gradref_impl, config.getoption("timeout"))   # import it now
         else:
             config.gradref_impl = cases.handwritten()
         config.gradref_xfails = known.read(config.getoption("xfails")) if config.getoption("xfails") else []
     except (CaseError, cases.ImplementationError) as e:
         raise pytest.UsageError(str(e)) from None
+    except worker.WorkerDied as e:
+        raise pytest.UsageError(f"--impl {config.getoption('impl')}: import failed: {e.status}: "
+                                f"{e.reason}") from None
 
 
 def _item_case(item):
@@ -125,12 +133,23 @@ def _case_xpasses(config):
             if "xfailed" not in seen and "passed" in seen]
 
 
+def _nothing_checked(config) -> bool:
+    """Case tests ran, and every one of them skipped: the implementation has none of the ops."""
+    seen = getattr(config, "gradref_cases_seen", {})
+    return bool(seen) and not any(seen.values())
+
+
 def pytest_sessionfinish(session):
     if _case_xpasses(session.config) and session.exitstatus == 0:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    if _nothing_checked(session.config) and session.exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.NO_TESTS_COLLECTED   # 5, as gradref report's 3
 
 
 def pytest_terminal_summary(terminalreporter, config):
+    if _nothing_checked(config):
+        terminalreporter.write_line("nothing was checked: the implementation defines none of the "
+                                    "selected cases' ops (exit status 5)", red=True)
     for e in _case_xpasses(config):
         terminalreporter.write_line(f"XPASS(strict) {e.text!r} ({e.where}): no test of the case "
                                     "failed; remove it from the known failures", red=True)
@@ -164,16 +183,18 @@ def case_results(request, implementation):
         if case.name not in cache:
             cache[case.name] = check.check_case(
                 case, implementation, config.getoption("seed"), config.getoption("samples"),
-                config.getoption("dtype"))
+                config.getoption("dtype"), timeout=config.getoption("timeout"))
         return cache[case.name]
     return get
 
 
 @pytest.fixture
-def checked(case_sample, case_results):
+def checked(case_sample, case_results, request):
     """The checked sample of this test; skips when the implementation lacks the op."""
     case, i = case_sample
     result = case_results(case)
+    seen = request.config.__dict__.setdefault("gradref_cases_seen", {})
+    seen[case.name] = not result.not_implemented
     if result.not_implemented:
         pytest.skip(f"not implemented: {result.not_implemented}")
     return result.samples[i]

@@ -11,27 +11,30 @@ import numpy as np
 
 from . import known as known_mod
 from . import mutants as mutants_mod
-from . import oracles
+from . import oracles, worker
 from .catalogue import get, select
 from .check import CHECKS, CaseResult, check_case
-from .impl import Implementation
+from .impl import Implementation, ImplementationError
 from .tolerance import FD_DIRECTIONS, rtol
 
 
 def run(impl: Implementation, case_names=(), seed: int = 0, n: int = 20,
-        dtype: str = "float64") -> list[CaseResult]:
+        dtype: str = "float64", first: int = 0,
+        timeout: float = worker.DEFAULT_TIMEOUT) -> list[CaseResult]:
     chosen = select(case_names)
     for c in chosen:       # compile ahead, in the order checked, while earlier cases run
         oracles.prefetch(c)
-    return [check_case(c, impl, seed, n, dtype) for c in chosen]
+    return [check_case(c, impl, seed, n, dtype, first, timeout) for c in chosen]
 
 
 def mutation_score(case_names=(), seed: int = 0, n: int = 20) -> tuple[int, list]:
-    """(caught, missed mutants) over the mutants of the selected cases."""
+    """(caught, missed mutants) over the mutants of the selected cases. A mutant is caught when
+    its case fails (crashing or hanging would be caught too, but no mutant here does either)."""
     names = {c.name for c in select(case_names)}
     chosen = [m for m in mutants_mod.MUTANTS if m.case in names]
     missed = [m for m in chosen
-              if check_case(get(m.case), mutants_mod.mutate(m), seed, n).status != "failed"]
+              if check_case(get(m.case), mutants_mod.mutate(m), seed, n).status
+              not in ("failed", "crashed", "timeout")]
     return len(chosen) - len(missed), missed
 
 
@@ -39,7 +42,21 @@ def _e(x: float) -> str:
     return "-" if np.isnan(x) else f"{x:.1e}"
 
 
-STATUSES = ("passed", "failed", "not implemented", "xfail", "xpass")
+STATUSES = ("passed", "failed", "crashed", "timeout", "not implemented", "xfail", "xpass")
+BAD = ("failed", "crashed", "timeout", "xpass")
+# Exit statuses of `gradref report` and `gradref check-results` (README, "Exit statuses").
+EXIT_PASSED, EXIT_FAILED, EXIT_USAGE, EXIT_NOTHING_CHECKED = 0, 1, 2, 3
+
+
+def exit_status(status: list[str], mutants_missed: bool = False) -> int:
+    """0 only when at least one case was checked and all passed (known failures included);
+    1 when any failed, crashed, timed out or passed unexpectedly (or a mutant was missed);
+    3 when nothing was checked (every case not implemented, or no case selected)."""
+    if mutants_missed or any(st in BAD for st in status):
+        return EXIT_FAILED
+    if not any(st in ("passed", "xfail") for st in status):
+        return EXIT_NOTHING_CHECKED
+    return EXIT_PASSED
 
 
 def statuses(results: list[CaseResult], entries=()) -> list[str]:
@@ -68,7 +85,7 @@ def table(results: list[CaseResult], status: list[str] | None = None) -> str:
     for r, st in zip(results, status):
         c = r.case
         fd = "full" if c.fd_mode == "full" else f"{FD_DIRECTIONS} dirs"
-        rows.append((c.name, c.source.split(" ")[0], str(len(r.samples)), _e(r.worst("forward")),
+        rows.append((c.name, c.source.split(" ")[0], str(r.checked), _e(r.worst("forward")),
                      _e(r.worst("jax")), _e(r.worst("fd")), fd, st.upper()))
     widths = [max(len(row[k]) for row in rows) for k in range(len(rows[0]))]
     lines = ["  ".join(v.ljust(w) if k in (0, 1, 6, 7) else v.rjust(w)
@@ -82,6 +99,9 @@ def details(results: list[CaseResult], per_case: int = 3, status: list[str] | No
     for r, st in zip(results, status or [r.status for r in results]):
         if r.status == "not implemented":
             out.append(f"{r.case.name}: not implemented ({r.not_implemented})")
+        if r.stopped:
+            out.append(f"{r.case.name}: {r.stopped.upper()}: {r.reason}")
+            continue
         failures = r.failures()
         if failures and st == "xfail":
             out.append(f"{r.case.name}: xfail, {len(failures)} failed checks, all known failures")
@@ -97,7 +117,8 @@ def details(results: list[CaseResult], per_case: int = 3, status: list[str] | No
 
 def _ops(cases: list[dict]) -> dict:
     """Per op (several cases may share one): the worst status of its cases."""
-    rank = {"failed": 0, "xpass": 1, "xfail": 2, "passed": 3, "not implemented": 4}
+    rank = {"crashed": 0, "timeout": 0, "failed": 0, "xpass": 1, "xfail": 2, "passed": 3,
+            "not implemented": 4}
     ops: dict = {}
     for c in cases:
         op = ops.setdefault(c["op"], {"status": c["status"], "cases": []})
@@ -114,7 +135,8 @@ def to_json(results, impl, seed, n, dtype, score, seconds, status=None, notes=()
     for r, st in zip(results, status):
         cases.append({
             "case": r.case.name, "op": r.case.op, "source": r.case.source, "status": st,
-            "not_implemented": r.not_implemented or None, "samples": len(r.samples),
+            "not_implemented": r.not_implemented or None, "samples": r.checked,
+            "reason": r.reason or None,
             "fd_mode": r.case.fd_mode, "kink": r.case.kink or None,
             "worst": {k: (None if np.isnan(r.worst(k)) else r.worst(k))
                       for k in ("forward", "jax", "fd")},
@@ -141,17 +163,25 @@ def render(results: list[CaseResult], header: str, status: list[str], notes=(),
     more = "\n".join([details(results, status=status)] + list(notes)).strip()
     if more:
         print("\n" + more)
-    known = "".join(f", {counts[s]} {s}" for s in ("xfail", "xpass") if counts[s])
+    more = "".join(f", {counts[s]} {s}" for s in ("crashed", "timeout", "xfail", "xpass")
+                   if counts[s])
     print(f"\n{len(results)} cases: {counts['passed']} passed, {counts['failed']} failed, "
-          f"{counts['not implemented']} not implemented{known}; "
-          f"{sum(len(r.samples) for r in results)} samples checked in {seconds:.1f} s")
+          f"{counts['not implemented']} not implemented{more}; "
+          f"{sum(r.checked for r in results)} samples checked in {seconds:.1f} s")
+    if not any(st in ("passed", "xfail", *BAD) for st in status):
+        print("nothing was checked: no case is implemented (exit status 3)")
     return counts
 
 
 def main(args, impl: Implementation) -> int:
     start = time.perf_counter()
     entries = known_mod.read(args.xfails) if getattr(args, "xfails", None) else []
-    results = run(impl, args.case, args.seed, args.samples, args.dtype)
+    first, n = (args.sample, 1) if args.sample is not None else (0, args.samples)
+    try:    # import it now: an import that fails is a usage error (2), before any case runs
+        worker.runner(impl, args.timeout)
+    except worker.WorkerDied as e:
+        raise ImplementationError(f"--impl {impl.name}: import failed: {e.status}: {e.reason}") from None
+    results = run(impl, args.case, args.seed, n, args.dtype, first, args.timeout)
     judged = [known_mod.judge(r, entries) for r in results]
     status = [st for st, _ in judged]
     notes = [line for _, ns in judged for line in ns]
@@ -161,9 +191,10 @@ def main(args, impl: Implementation) -> int:
     if impl.name == "handwritten" and not args.no_mutants:
         score = mutation_score(args.case, args.seed, args.samples)
     seconds = time.perf_counter() - start
-    counts = render(results, f"gradref report: {impl.name}, {args.samples} samples per case, seed "
-                    f"{args.seed}, {args.dtype} (forward/jax bound {rtol(np.dtype(args.dtype)):.1e}; "
-                    "fd bound estimated per sample)", status, notes, seconds)
+    which = f"sample {first}" if args.sample is not None else f"{n} samples per case"
+    render(results, f"gradref report: {impl.name}, {which}, seed "
+           f"{args.seed}, {args.dtype} (forward/jax bound {rtol(np.dtype(args.dtype)):.1e}; "
+           "fd bound estimated per sample)", status, notes, seconds)
     if score is not None:
         caught, missed = score
         total = caught + len(missed)
@@ -172,10 +203,10 @@ def main(args, impl: Implementation) -> int:
               + ("" if not missed else "; missed: " + ", ".join(m.id for m in missed)))
     if args.json:
         Path(args.json).write_text(json.dumps(to_json(
-            results, impl, args.seed, args.samples, args.dtype, score, seconds, status, notes),
+            results, impl, args.seed, n, args.dtype, score, seconds, status, notes),
             indent=2))
         print(f"wrote {args.json}")
-    return 1 if counts["failed"] or counts["xpass"] or (score is not None and score[1]) else 0
+    return exit_status(status, score is not None and bool(score[1]))
 
 
 def main_results(args, vectors, results: dict) -> int:
@@ -193,7 +224,7 @@ def main_results(args, vectors, results: dict) -> int:
     seconds = time.perf_counter() - start
     seed = docs[0]["seed"] if docs else 0
     n = max((len(d["samples"]) for d in docs), default=0)
-    counts = render(checked, f"gradref check-results: {name} ({args.results}) against "
+    render(checked, f"gradref check-results: {name} ({args.results}) against "
                     f"{args.vectors}, {n} samples per case, seed {seed}, float64 (forward/jax "
                     f"bound {rtol(np.float64):.1e}; fd bound estimated per sample)",
                     status, notes, seconds)
@@ -201,4 +232,4 @@ def main_results(args, vectors, results: dict) -> int:
         Path(args.json).write_text(json.dumps(to_json(
             checked, name, seed, n, "float64", None, seconds, status, notes), indent=2))
         print(f"wrote {args.json}")
-    return 1 if counts["failed"] or counts["xpass"] else 0
+    return exit_status(status)
