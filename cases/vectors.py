@@ -347,25 +347,26 @@ def _tensor(raw, shape: tuple, what: str):
     return [_tensor(x, shape[1:], what) for x in raw]
 
 
-def _named(entry: dict, specs: list, label: str, problems: list) -> tuple | None:
-    """The arrays `specs` names from one sample's results; None if any is missing or unusable."""
+def _named(entry: dict, specs: list, kind: str, where: str, problems: list) -> tuple | None:
+    """The arrays `specs` names (outputs or gradients: `kind`) from one sample's results in the
+    file `where`; None if any is missing or unusable (and a problem says so)."""
     values = []
     for spec in specs:
-        what = label.format(spec["name"])
+        what = f"{kind} {spec['name']}" if kind == "gradient" else f"{kind} {spec['name']!r}"
         if spec["name"] not in entry:
-            problems.append(f"no {what}")
+            problems.append(f"{where}: no {what}")
             values.append(None)
             continue
         try:
             value = np.asarray(_tensor(entry[spec["name"]], tuple(spec["shape"]), what),
                                dtype=np.float64)
         except ValueError as e:
-            problems.append(str(e))
+            problems.append(f"{where}: {e}")
             values.append(None)
             continue
         bad = int(np.sum(~np.isfinite(value)))
         if bad:
-            problems.append(f"{what} has {bad} non-finite entries (nan or inf)")
+            problems.append(f"{where}: {what} has {bad} non-finite entries (nan or inf)")
         values.append(value)
     return None if any(v is None for v in values) else tuple(values)
 
@@ -421,12 +422,12 @@ def check_results(docs: list[dict], results: dict, vectors: str, results_path: s
                                 f"{', '.join(RESULT_STATUSES)}")
                 elif status is not None and stopped is None:
                     stopped = (i, status, "; ".join(said) or "no reason given")
-                got = _named(entry, doc["outputs"], "output {!r}", said)
+                got = _named(entry, doc["outputs"], "output", results_path, said)
                 if got is not None:
                     outputs_ok[i] = True
                     for x, v in zip(outputs, got):
                         x[i] = v
-                got = _named(entry, doc["gradients"], "gradient {}", said)
+                got = _named(entry, doc["gradients"], "gradient", results_path, said)
                 if got is not None:
                     grads_ok[i] = True
                     for x, v in zip(grads, got):
