@@ -148,68 +148,96 @@ def reproduce(check: str, sample_id: str, seed: int, impl: Implementation, dtype
 def check_case(case: Case, impl: Implementation, seed: int = 0, n: int = 20,
                dtype: str = "float64", first: int = 0,
                timeout: float = DEFAULT_TIMEOUT) -> CaseResult:
-    """Check `impl` on samples first..first+n-1 of `case`; never raises for anything the impl
-    does. A call past `timeout` seconds or a worker that dies stops the case (TIMEOUT, CRASHED):
-    its samples not judged by then fail with that reason; the next case gets a fresh worker.
+    """Check `impl` on samples first..first+n-1 of `case` (check_implementations, for one)."""
+    return check_implementations(case, [impl], seed, n, dtype, first, timeout)[0]
 
-    The oracles compile in the background meanwhile: blocks of samples are drawn and run through
-    the implementation ahead of their oracle values (up to RUN_AHEAD_FLOATS of results held),
-    then evaluated and judged in order. The next block goes to the worker before the last one's
-    results are read, so the worker runs while this process judges."""
-    result = CaseResult(case, impl.name, seed, dtype)
+
+def check_implementations(case: Case, impls: list, seed: int = 0, n: int = 20,
+                          dtype: str = "float64", first: int = 0,
+                          timeout: float = DEFAULT_TIMEOUT) -> list[CaseResult]:
+    """Check each implementation on samples first..first+n-1 of `case`, one CaseResult each;
+    never raises for anything an implementation does. Each block of samples is drawn once and sent
+    to every implementation's worker (they run at the same time), its oracle values are evaluated
+    once and every implementation is judged against them. A call past `timeout` seconds or a
+    worker that dies stops that implementation's case (TIMEOUT, CRASHED): its samples not judged by
+    then fail with that reason, the others go on; its next case gets a fresh worker.
+
+    The oracles compile in the background meanwhile: blocks are drawn and run ahead of their
+    oracle values (up to RUN_AHEAD_FLOATS of results held), then evaluated and judged in order.
+    The next block goes to the workers before the last one's results are read, so the workers run
+    while this process judges."""
+    results = [CaseResult(case, impl.name, seed, dtype) for impl in impls]
     t = DTYPES[dtype]
-    repro = lambda chk, sid: reproduce(chk, sid, seed, impl, dtype)   # noqa: E731
-    try:
-        runner = worker.runner(impl, timeout)
-    except WorkerDied as e:
-        return stop_case(result, e, first, n, repro)
-    result.not_implemented = not_implemented(impl.name, runner.defines, case)
-    if result.not_implemented:
-        return result
+    repro = [lambda chk, sid, impl=impl: reproduce(chk, sid, seed, impl, dtype) for impl in impls]
+    live: dict = {}          # index -> the runner of each implementation still running
+    stopped: dict = {}       # index -> WorkerDied
+    for k, impl in enumerate(impls):
+        try:
+            runner = worker.runner(impl, timeout)
+        except WorkerDied as e:
+            stopped[k] = e
+            continue
+        results[k].not_implemented = not_implemented(impl.name, runner.defines, case)
+        if not results[k].not_implemented:
+            live[k] = runner
+    if live:
+        _run_and_judge(case, impls, results, live, stopped, seed, n, dtype, first, repro)
+    for k, e in stopped.items():     # its blocks that came back before it stopped are judged
+        done = len(results[k].samples)
+        stop_case(results[k], e, first + done, n - done, repro[k])
+    return results
+
+
+def _run_and_judge(case, impls, results, live, stopped, seed, n, dtype, first, repro) -> None:
     oracles.prefetch(case)
+    t = DTYPES[dtype]
     plan = call_plan(case)
     size = judge_block(case)
     per_sample = sum(int(np.prod(s, dtype=np.int64)) for s in plan.output_shapes)
     per_sample += case.n_diff_elements
-    sent: collections.deque = collections.deque()    # blocks sent to the worker, not read yet
-    ran: collections.deque = collections.deque()     # (block, BlockRun), not judged yet
+    sent: collections.deque = collections.deque()    # blocks sent to the workers, not read yet
+    ran: collections.deque = collections.deque()     # (block, {index: BlockRun}), not judged yet
 
     def judge_first():
-        blk, run = ran.popleft()
-        ov = oracle_values(case, seed, blk, dtype)
-        result.samples.extend(judge(case, blk.ids, run, ov, rtol(t),
-                                    lambda chk, i: repro(chk, blk.ids[i]), probe_scale(t)))
+        blk, runs = ran.popleft()
+        ov = oracle_values(case, seed, blk, dtype)   # once, for every implementation
+        for k, run in runs.items():
+            results[k].samples.extend(judge(case, blk.ids, run, ov, rtol(t),
+                                            lambda chk, i: repro[k](chk, blk.ids[i]),
+                                            probe_scale(t)))
 
     def read_first():
-        blk = sent[0]
-        ran.append((blk, runner.result()))
-        sent.popleft()
+        blk = sent.popleft()
+        runs = {}
+        for k in list(live):
+            try:
+                runs[k] = live[k].result()
+            except WorkerDied as e:
+                stopped[k] = e
+                del live[k]
+                worker.forget(impls[k])
+        ran.append((blk, runs))
 
-    try:
-        with _gc_paused():
-            for start in range(first, first + n, size):
-                blk = draw(case, seed, start, min(first + n, start + size))
-                arrays, douts = [blk.arrays[k] for k in plan.inputs], list(blk.douts)
-                if sent and not runner.can_send_ahead(arrays, douts):
-                    read_first()
-                runner.submit(plan, dtype, arrays, douts, blk.ids)
-                sent.append(blk)
-                while len(sent) > 1:
-                    read_first()
-                while ran and (oracles.ready(case)
-                               or sum(len(r[0]) for r in ran) * per_sample > RUN_AHEAD_FLOATS):
-                    judge_first()
-            while sent:
+    with _gc_paused():
+        for start in range(first, first + n, size):
+            if not live:
+                break
+            blk = draw(case, seed, start, min(first + n, start + size))
+            arrays, douts = [blk.arrays[k] for k in plan.inputs], list(blk.douts)
+            if sent and not all(r.can_send_ahead(arrays, douts) for r in live.values()):
                 read_first()
-            while ran:
+            for runner in live.values():
+                runner.submit(plan, dtype, arrays, douts, blk.ids)
+            sent.append(blk)
+            while len(sent) > 1:
+                read_first()
+            while ran and (oracles.ready(case)
+                           or sum(len(r[0]) for r in ran) * per_sample > RUN_AHEAD_FLOATS):
                 judge_first()
-    except WorkerDied as e:
-        worker.forget(impl)
-        while ran:              # blocks that came back before it stopped are judged as usual
+        while sent:
+            read_first()
+        while ran:
             judge_first()
-        return stop_case(result, e, first + len(result.samples), first + n - len(result.samples),
-                        repro)
-    return result
 
 
 def stop_case(result: CaseResult, e: WorkerDied, start: int, count: int, repro) -> CaseResult:

@@ -192,3 +192,21 @@ def test_a_reproduce_line_works_from_anywhere_and_reruns_the_sample(tmp_path):
     assert r.returncode == 1 and doc["cases"][0]["samples"] == 1
     again = [f["message"] for f in doc["cases"][0]["failures"] if f["check"] == "jax"]
     assert again[0].split("\n")[0] == result.samples[0].jax.message.split("\n")[0]
+
+
+# --- several implementations on the same samples (what a matrix of implementations runs) ----------
+
+def test_implementations_checked_together_share_samples_and_oracles_and_not_their_fate(monkeypatch):
+    evaluations = []
+    evaluate = check.oracles.evaluate_stacked
+    monkeypatch.setattr(check.oracles, "evaluate_stacked",
+                        lambda *a: evaluations.append(1) or evaluate(*a))
+    check._blocks_cache.clear()
+    impls = [cases.handwritten(), cases.load(str(MISBEHAVING / "exits.py")),
+             cases.load(str(MISBEHAVING / "scribbler.py"))]
+    ok, crashed, scribbler = check.check_implementations(cases.get("multiply"), impls, 0, 5)
+    assert (ok.status, crashed.status, scribbler.status) == ("passed", "crashed", "not implemented")
+    assert evaluations == [1]                         # one block, evaluated once for all of them
+    together = check.check_implementations(cases.get("staged"), impls[::2], 0, 5)
+    alone = [check.check_case(cases.get("staged"), impl, 0, 5) for impl in impls[::2]]
+    assert [r.samples for r in together] == [r.samples for r in alone]
