@@ -244,6 +244,11 @@ def _packed(arrays: list, t) -> tuple:
     return packed, views, spans
 
 
+def _rows(arrays: list, n: int) -> list:
+    """Per sample, the tuple of row views of `arrays` ((S, ...) each)."""
+    return list(zip(*([a[i, ...] for i in range(n)] for a in arrays)))
+
+
 def _rows_changed(before: np.ndarray, after: np.ndarray) -> np.ndarray:
     """(S,) whether row i of `after` differs from row i of `before` in any byte."""
     n = len(before)
@@ -288,6 +293,9 @@ def run_block(fns: tuple, plan: CallPlan, dtype: str, arrays: list, douts: list,
     first_douts = [_as_dtype(d, t) for d in douts]
     second_douts = [d.copy() for d in first_douts]
     pristine_douts = [d.copy() for d in first_douts]
+    # Each call's arguments as views, cut once per block ([i, ...]: a 0-d array for a scalar).
+    arg_rows = _rows(work, n)
+    first_rows, second_rows = _rows(first_douts, n), _rows(second_douts, n)
     statics = [(k, a) for k, a in enumerate(plan.args) if a is not None]
     output_labels = [f"{fname} output {o!r}" for o in plan.outputs]
     grad_labels = [f"gradient {g}" for g in plan.grads]
@@ -303,9 +311,11 @@ def run_block(fns: tuple, plan: CallPlan, dtype: str, arrays: list, douts: list,
 
     for i in range(n):
         said = problems[i] = []
-        args = [w[i, ...] for w in work]              # [i, ...]: a 0-d array for a scalar input
-        for k, value in statics:
-            args.insert(k, _static_copy(value, t))
+        args = arg_rows[i]
+        if statics:
+            args = list(args)
+            for k, value in statics:
+                args.insert(k, _static_copy(value, t))
         mark[1], mark[2] = 4 * i + FORWARD, time.monotonic()
         try:
             result = forward(*args)
@@ -333,7 +343,7 @@ def run_block(fns: tuple, plan: CallPlan, dtype: str, arrays: list, douts: list,
             cached = [(a, a.tobytes()) for a in _cache_arrays(cache)]
             mark[1], mark[2] = 4 * i + BACKWARD, time.monotonic()
             try:
-                raw = backward(*[d[i, ...] for d in first_douts], cache)
+                raw = backward(*first_rows[i], cache)
             except Exception as e:
                 said.append(raised(bname, e))
                 continue
@@ -345,7 +355,7 @@ def run_block(fns: tuple, plan: CallPlan, dtype: str, arrays: list, douts: list,
                 said.append(f"{bname} wrote into the cache its forward returned")
             mark[1], mark[2] = 4 * i + BACKWARD_AGAIN, time.monotonic()
             try:
-                raw2 = backward(*[d[i, ...] for d in second_douts], cache)
+                raw2 = backward(*second_rows[i], cache)
             except Exception as e:
                 said.append(raised(bname, e).replace(" raised ", " raised on its second call "
                                                      "(same cache, an equal dout) ", 1))
