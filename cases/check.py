@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 import jax
 import numpy as np
 
-from . import oracles, worker
+from . import kinks, oracles, worker
 from .calls import CallPlan
-from .compare import SampleResult, Verdict, compare, judge, probe_scale
-from .impl import Implementation, not_implemented, op_names
+from .compare import SampleResult, Verdict, _fmt_index, compare, judge, probe_scale
+from .impl import Implementation, not_implemented
 from .sampling import Block, Sample, draw_range
 from .spec import Arg, Case, Integers
 from .tolerance import FD_DIRECTIONS, rtol
@@ -34,6 +34,7 @@ CHECKS = {  # verdict name -> the test that states it
     "jax": "test_matches_jax",
     "fd": "test_matches_fd",
 }
+TESTS = CHECKS | {"kink": "test_at_kink"}   # every test a verdict can send a user to
 DTYPES = {"float64": np.float64, "float32": np.float32}
 PYTEST_SAMPLES = 20        # pytest's default --samples: a test id past it needs --samples
 
@@ -48,6 +49,11 @@ class CaseResult:
     not_implemented: str = ""      # why the op is not there ("" when it is)
     stopped: str = ""              # "crashed" or "timeout" when the worker stopped answering
     reason: str = ""               # ... and the one line that says why
+    kinks: list = field(default_factory=list)   # a kinks.KinkVerdict per kink sample
+    beyond_contract: str = ""      # the case's beyond_contract, where the implementation is held
+                                   # only to its sources' contract ("" otherwise): what the source
+                                   # does not ask (the backward) is reported, not failed; the
+                                   # forward, which it does ask, is still held
 
     @property
     def status(self) -> str:
@@ -55,7 +61,15 @@ class CaseResult:
             return "not implemented"
         if self.stopped:
             return self.stopped
-        return "passed" if all(s.ok for s in self.samples) else "failed"
+        if all(s.ok for s in self.samples) and self.kink_status != "failed":
+            return "passed"
+        excused = self.beyond_contract and all(s.forward.ok for s in self.samples)
+        return "beyond contract" if excused else "failed"
+
+    @property
+    def kink_status(self) -> str:
+        """At the case's kinks: "passed", "convention differs", "failed", or "" (none checked)."""
+        return kinks.worst(self.kinks)
 
     @property
     def checked(self) -> int:
@@ -68,7 +82,11 @@ class CaseResult:
         return max(errors) if errors else float("nan")
 
     def failures(self) -> list[tuple[str, Verdict]]:
-        return [(check, v) for s in self.samples for check, v in s.verdicts().items() if not v.ok]
+        """(check, verdict) of every failed check; "kink" for a kink sample that is not a
+        subgradient (a different convention is no failure)."""
+        return [(check, v) for s in self.samples for check, v in s.verdicts().items() if not v.ok] \
+            + [("kink", Verdict(False, message=k.message)) for k in self.kinks
+               if k.status == "failed"]
 
 
 # --- samples and oracle values, in blocks; small blocks are kept for the next implementation ------
@@ -123,7 +141,7 @@ def block(case: Case, seed: int, start: int, stop: int, dtype: str) -> tuple:
 @functools.lru_cache(maxsize=None)
 def call_plan(case: Case) -> CallPlan:
     """What the worker needs to know of a case to call an implementation on it."""
-    return CallPlan(case.name, case.style, op_names(case),
+    return CallPlan(case.name, case.style, case.functions,
                     tuple(None if isinstance(a, Arg) else a.value for a in case.args),
                     tuple(a.name for a in case.arrays), tuple(case.outputs),
                     tuple(oracles.output_shapes(case)), tuple(case.grad_names),
@@ -135,11 +153,13 @@ def reproduce(check: str, sample_id: str, seed: int, impl: Implementation, dtype
     """The line that reruns one sample's check, pasted anywhere: the pytest test (from the
     checkout) and the gradref command (anywhere gradref is installed), every option that selects
     the sample, the implementation by its absolute path."""
-    case, _, index = sample_id.rpartition("-s")
     flags = (f" --seed {seed}" if seed else "") + impl.selector
     flags += f" --dtype {dtype}" if dtype != "float64" else ""
+    case, kind, index = sample_id.rpartition("-s")
+    if not kind:                 # a kink sample (relu-k0): the pytest test reruns it
+        return f'reproduce: pytest "{TEST_FILE}::{TESTS[check]}[{sample_id}]"{flags}'
     more = f" --samples {int(index) + 1}" if int(index) >= PYTEST_SAMPLES else ""
-    return (f'reproduce: pytest "{TEST_FILE}::{CHECKS[check]}[{sample_id}]"{more}{flags}'
+    return (f'reproduce: pytest "{TEST_FILE}::{TESTS[check]}[{sample_id}]"{more}{flags}'
             f"  # or: gradref report --case {case} --sample {index}{flags}")
 
 
@@ -166,8 +186,8 @@ def check_implementations(case: Case, impls: list, seed: int = 0, n: int = 20,
     oracle values (up to RUN_AHEAD_FLOATS of results held), then evaluated and judged in order.
     The next block goes to the workers before the last one's results are read, so the workers run
     while this process judges."""
-    results = [CaseResult(case, impl.name, seed, dtype) for impl in impls]
-    t = DTYPES[dtype]
+    results = [CaseResult(case, impl.name, seed, dtype, beyond_contract=case.beyond_contract
+                          if impl.contract == "source" else "") for impl in impls]
     repro = [lambda chk, sid, impl=impl: reproduce(chk, sid, seed, impl, dtype) for impl in impls]
     live: dict = {}          # index -> the runner of each implementation still running
     stopped: dict = {}       # index -> WorkerDied
@@ -182,13 +202,38 @@ def check_implementations(case: Case, impls: list, seed: int = 0, n: int = 20,
             live[k] = runner
     if live:
         _run_and_judge(case, impls, results, live, stopped, seed, n, dtype, first, repro)
+    for k in live:                   # exactly on the kinks, where it still runs
+        if k not in stopped:
+            results[k].kinks = kinks.check(case, impls[k], seed, dtype, timeout)
     for k, e in stopped.items():     # its blocks that came back before it stopped are judged
         done = len(results[k].samples)
         stop_case(results[k], e, first + done, n - done, repro[k])
     return results
 
 
+def run_samples(case: Case, impl: Implementation, samples: list, dtype: str = "float64",
+                timeout: float = DEFAULT_TIMEOUT, ids: list | None = None):
+    """The implementation on a few given samples (goldens, kink points, vectors), as one block
+    through its worker: (BlockRun, ""), or (None, why) when it does not implement the case;
+    WorkerDied (the worker forgotten) when it crashed or hung. `ids`: how a crash names the
+    samples (their ids by default)."""
+    try:
+        runner = worker.runner(impl, timeout)
+        why = not_implemented(impl.name, runner.defines, case)
+        if why:
+            return None, why
+        plan = call_plan(case)
+        runner.submit(plan, dtype, [np.stack([s.arrays[k] for s in samples]) for k in plan.inputs],
+                      [np.stack([s.douts[k] for s in samples]) for k in range(len(plan.outputs))],
+                      ids or [s.id for s in samples])
+        return runner.result(), ""
+    except WorkerDied:
+        worker.forget(impl)
+        raise
+
+
 def _run_and_judge(case, impls, results, live, stopped, seed, n, dtype, first, repro) -> None:
+    """check_implementations' loop over the blocks of samples."""
     oracles.prefetch(case)
     t = DTYPES[dtype]
     plan = call_plan(case)
@@ -287,32 +332,36 @@ def golden_sample(case: Case, golden) -> Sample:
     return Sample(case, 0, arrays, douts, None)
 
 
-def _golden_verdict(case: Case, golden, values: dict, who: str, bound: float) -> Verdict:
+def _golden_verdict(case: Case, golden, values: dict, who: str, bound: float | None) -> Verdict:
+    """`bound` None: bit for bit (Golden.exact)."""
     names = tuple(golden.expect)
     expected = tuple(np.asarray(golden.expect[k], dtype=np.float64) for k in names)
     got = tuple(np.asarray(values[k], dtype=np.float64) for k in names)
+    if bound is None:
+        for k, a, b in zip(names, got, expected):
+            if a.shape != b.shape or not np.array_equal(a, b):
+                i = np.unravel_index(int(np.argmax(a != b)), a.shape) if a.shape == b.shape else ()
+                return Verdict(False, message=(
+                    f"{case.name}: {who}: {k} is not bit for bit the golden value "
+                    f"({golden.note}): at {_fmt_index(i)} got {float(a[i])!r}, expected "
+                    f"{float(b[i])!r}"))
+        return Verdict(True, 0.0)
     v = compare(f"the golden value ({golden.note})", names, got, expected, bound)
     if not v.ok:
         v.message = f"{case.name}: {who}: {v.message}"
     return v
 
 
-def check_golden(case: Case, impl: Implementation, golden, bound: float,
+def check_golden(case: Case, impl: Implementation, golden, bound: float | None,
                  timeout: float = DEFAULT_TIMEOUT) -> Verdict:
-    """The implementation at the golden inputs (upstream gradient 1) vs the printed numbers."""
-    s = golden_sample(case, golden)
-    plan = call_plan(case)
+    """The implementation at the golden inputs (upstream gradient 1) vs the printed numbers,
+    within `bound` (normwise), or bit for bit where `bound` is None."""
     try:
-        runner = worker.runner(impl, timeout)
-        why = not_implemented(impl.name, runner.defines, case)
-        if why:
-            return Verdict(False, message=why)
-        runner.submit(plan, "float64", [s.arrays[k][None] for k in plan.inputs],
-                      [d[None] for d in s.douts], [f"{case.name} golden {golden.note!r}"])
-        run = runner.result()
+        run, why = run_samples(case, impl, [golden_sample(case, golden)], "float64", timeout)
     except WorkerDied as e:
-        worker.forget(impl)
         return Verdict(False, message=f"{case.name}: golden {golden.note!r}: {e.status}: {e.reason}")
+    if run is None:
+        return Verdict(False, message=why)
     outs, grads, problems = run.sample(0)
     if outs is None or grads is None or problems:
         return Verdict(False, message=f"{case.name}: golden {golden.note!r}: " + "; ".join(problems))
@@ -320,10 +369,15 @@ def check_golden(case: Case, impl: Implementation, golden, bound: float,
     return _golden_verdict(case, golden, values, impl.name, bound)
 
 
-def reference_golden(case: Case, golden, bound: float) -> Verdict:
-    """The case's JAX reference (forward and jax.vjp) vs the printed numbers."""
+def reference_values(case: Case, golden) -> dict:
+    """The case's JAX reference (forward and jax.vjp, upstream gradient 1) at a golden's inputs:
+    every output and gradient by name. `gradref goldens` prints them: it regenerates a golden."""
     s = golden_sample(case, golden)
     ov = oracles.evaluate(case, [s.arrays], [s.douts], [None])
     values = dict(zip(case.outputs, (o[0] for o in ov.outputs)))
-    values |= dict(zip(case.grad_names, (g[0] for g in ov.grads)))
-    return _golden_verdict(case, golden, values, "the JAX reference", bound)
+    return values | dict(zip(case.grad_names, (g[0] for g in ov.grads)))
+
+
+def reference_golden(case: Case, golden, bound: float) -> Verdict:
+    """The case's JAX reference (forward and jax.vjp) vs the printed numbers."""
+    return _golden_verdict(case, golden, reference_values(case, golden), "the JAX reference", bound)

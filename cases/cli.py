@@ -7,7 +7,8 @@ import os
 import sys
 
 from . import check, mutants
-from .catalogue import CASES
+from .catalogue import CASES, select
+from .draw import PictureError
 from .impl import ImplementationError, handwritten, load
 from .spec import CaseError
 from .worker import DEFAULT_TIMEOUT
@@ -40,6 +41,8 @@ def parser() -> argparse.ArgumentParser:
     r = sub.add_parser("report", help="check an implementation on the catalogue (the main job)")
     _common(r)
     r.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    r.add_argument("--html", metavar="PATH", help="also write one self-contained HTML report, "
+                   "each failure with its circuit and heatmaps (needs the [pictures] extra)")
     r.add_argument("--no-mutants", action="store_true",
                    help="skip the mutation score (run by default for the handwritten reference)")
     r.add_argument("--sample", type=int, default=None, metavar="I",
@@ -65,9 +68,26 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--json", metavar="PATH", help="also write the verdicts as JSON")
     c.add_argument("--xfails", metavar="FILE", default=None,
                    help="known failures: one test id or case name a line (# comments)")
+    d = sub.add_parser("draw", help="draw a case's circuit with values and gradients on the "
+                       "wires, as in the notes' figures (needs the [pictures] extra)")
+    d.add_argument("case", metavar="CASE")
+    at = d.add_mutually_exclusive_group()
+    at.add_argument("--golden", nargs="?", const="0", default=None, metavar="ID",
+                    help="at a golden: g0 (the default where the case has one), g1, ...")
+    at.add_argument("--sample", default=None, metavar="ID", help="at a random sample: s3, staged-s3")
+    d.add_argument("--impl", default=None, help="mark this implementation's gradients beside "
+                   "the expected ones")
+    d.add_argument("--mutant", default=None, help="the handwritten reference with this mutant")
+    d.add_argument("--seed", type=int, default=0, help="global seed of --sample (default 0)")
+    d.add_argument("--dtype", default="float64", choices=sorted(check.DTYPES),
+                   help="dtype the implementation computes in")
+    d.add_argument("-o", "--output", required=True, metavar="FILE", help="FILE.svg or FILE.png")
     k = sub.add_parser("cases", help="list the catalogue")
     k.add_argument("--markdown", action="store_true", help="as the README's case table")
     sub.add_parser("mutants", help="list the planted bugs the suite must catch")
+    g = sub.add_parser("goldens", help="regenerate the goldens: the JAX reference at each "
+                       "golden's inputs (conventions at kinks included), as Python literals")
+    g.add_argument("--case", nargs="+", default=[], metavar="NAME", help="only these cases")
     return p
 
 
@@ -76,9 +96,9 @@ def markdown_table() -> str:
     rows = ["| case | source | call | gradients | finite differences | conventions |",
             "|---|---|---|---|---|---|"]
     for c in CASES:
-        call = (f"`{c.op}_forward({', '.join(a.name for a in c.args)})`" if c.style == "pair"
-                else f"`{c.op}({', '.join(a.name for a in c.args)})`")
-        kink = ("; ".join(t for t in (c.kink, c.notes) if t) or "-").replace("|", "\\|")
+        call = f"`{c.call}`".replace("|", "\\|")
+        beyond = c.beyond_contract and f"beyond the source's contract: {c.beyond_contract}"
+        kink = ("; ".join(t for t in (c.kink, c.notes, beyond) if t) or "-").replace("|", "\\|")
         rows.append(f"| {c.name} | {c.source.replace('|', '/')} | {call} | "
                     f"{', '.join(c.grad_names)} | {c.fd_mode} | {kink} |")
     return "\n".join(rows)
@@ -127,12 +147,23 @@ def _main(argv=None) -> int:
     try:
         if args.command == "cases":
             print(markdown_table() if args.markdown else
-                  "\n".join(f"{c.name:26} {c.source}" for c in CASES))
+                  "\n".join(f"{c.name:26} {' / '.join(c.functions):50} {c.source}" for c in CASES))
+            return 0
+        if args.command == "goldens":
+            for case in select(args.case):
+                for k, g in enumerate(case.goldens):
+                    values = check.reference_values(case, g)
+                    print(f"{case.name}-g{k} ({g.note}): "
+                          f"{ {name: values[name].tolist() for name in g.expect} }")
             return 0
         if args.command == "mutants":
             for m in mutants.MUTANTS:
                 print(f"{m.id!r:70} {m.function}: {m.old!r} -> {m.new!r}")
             return 0
+        if args.command == "draw":
+            from . import pictures
+            return pictures.main_draw(args, _implementation(args) if args.impl or args.mutant
+                                      else None)
         if args.command in ("export", "results", "check-results"):
             from . import vectors
             return _vectors_command(args, vectors)
@@ -142,7 +173,7 @@ def _main(argv=None) -> int:
             raise CaseError("--sample must be at least 0")
         from . import report
         return report.main(args, _implementation(args))
-    except (CaseError, ImplementationError) as e:
+    except (CaseError, ImplementationError, PictureError) as e:
         print(f"gradref: error: {e}", file=sys.stderr)
         return 2
 

@@ -23,7 +23,19 @@ def mutate(m: Mutant) -> Implementation:
     (a stale mutant is a CaseError now, not in the worker) and made again where it runs."""
     mutated(handwritten().namespace, m.function, m.old, m.new, m.id)
     return Implementation(f"handwritten [mutant {m.id}]", selector=f" --mutant {shlex.quote(m.id)}",
-                          recipe=("mutant", m.function, m.old, m.new, m.id))
+                          recipe=("mutant", m.function, m.old, m.new, m.id), contract="all")
+
+
+def verdict(result) -> str:
+    """What a mutant's run gave: "failed", "convention differs" (at a kink, the rest passed) or
+    "passed"; a mutant is caught when this is its `expect`."""
+    if result.status == "failed":
+        return "failed"
+    return "convention differs" if result.kink_status == "convention differs" else result.status
+
+
+def caught(m: Mutant, result) -> bool:
+    return verdict(result) == m.expect
 
 
 def find(mutant_id: str) -> Mutant:

@@ -119,8 +119,9 @@ class Golden:
     """Numbers a source prints: at `inputs` (upstream gradient 1), `expect` maps an output name or
     `d<input>` to its value. `exact`: the implementation does the source's operations in the
     source's order, so the value must come out bit for bit (in the reference implementation).
-    `at_kink`: the point is non-differentiable; the numbers document the op's convention there,
-    and the JAX reference (which may use another convention) is not held to them."""
+    `at_kink`: the point is non-differentiable; the numbers document the op's convention there.
+    The JAX reference states the same convention (cases/conventions.py) and is held to them too;
+    `gradref goldens` regenerates them from it."""
     inputs: dict
     expect: dict
     note: str = ""
@@ -145,6 +146,10 @@ class Case:
     kink_distance  (*arrays) -> how far, in max-norm over the differentiable inputs, the sample is
                from the nearest kink; samplers redraw samples closer than the FD steps reach
     goldens    numbers the source prints
+    beyond_contract  why the source never asks for this case ("" when it does: the usual case).
+               An implementation held to its sources' contract (a student's file) that does not
+               pass such a case gets status "beyond contract", not "failed"; the reference,
+               which claims every case, is held to it (Implementation.contract)
     """
     name: str
     op: str
@@ -160,6 +165,7 @@ class Case:
     forward: str = ""
     backward: str = ""
     notes: str = field(default="", compare=False)
+    beyond_contract: str = ""
 
     @functools.cached_property
     def arrays(self) -> tuple[Arg, ...]:
@@ -176,6 +182,25 @@ class Case:
     @functools.cached_property
     def n_diff_elements(self) -> int:
         return sum(int(np.prod(a.shape, dtype=np.int64)) for a in self.diff_args)
+
+    @functools.cached_property
+    def functions(self) -> tuple[str, ...]:
+        """The names an implementation defines for this case, in call order: (forward, backward)
+        for a pair, (op,) for a loss. The one source of the calling convention: the lookup, the
+        README's case table, `gradref cases` and the vectors' `functions` field all read it."""
+        if self.style == "loss":
+            return (self.op,)
+        return (self.forward or f"{self.op}_forward", self.backward or f"{self.op}_backward")
+
+    @functools.cached_property
+    def call(self) -> str:
+        """The calling convention as one line of Python."""
+        names = ", ".join(a.name for a in self.args)
+        if self.style == "loss":
+            return f"{self.outputs[0]}, grads = {self.functions[0]}({names})"
+        return (f"{', '.join(self.outputs)}, cache = {self.functions[0]}({names}); "
+                f"{', '.join(self.grad_names)} = {self.functions[1]}("
+                f"{', '.join('d' + o for o in self.outputs)}, cache)")
 
     @functools.cached_property
     def fd_mode(self) -> str:
@@ -233,12 +258,15 @@ class Case:
 @dataclass(frozen=True)
 class Mutant:
     """A plausible wrong backward: a one-line edit (`old` -> `new`, matching exactly once) of the
-    handwritten function `function`. The default run of `case` must reject it (cases/mutants.py)."""
+    handwritten function `function`. The default run of `case` must give it the verdict `expect`
+    (cases/mutants.py): "failed", or "convention differs" for a gradient that is another valid
+    subgradient at a kink (relu'(0) = 1), which must be told apart, not failed."""
     case: str        # the case whose default run must reject it
     function: str    # the handwritten function it edits
     old: str         # the exact source text replaced (must occur once in the function)
     new: str
     bug: str         # the mistake it plays, in words
+    expect: str = "failed"
 
     @property
     def id(self) -> str:

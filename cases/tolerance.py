@@ -57,3 +57,34 @@ KINK_CLEARANCE = 4.0
 # Golden values are float64 with 17 significant digits; another order of the same operations
 # moves the last digit (catalogue, "golden values").
 GOLDEN_RTOL = 1e-15
+
+# Committed vectors vs a fresh export (tests/test_vectors.py). Inputs, upstream gradients,
+# directions, FD steps, ids and structure come from NumPy's generators and one IEEE multiply, so
+# they are compared exactly. The values computed through XLA and LAPACK are not bit-stable across
+# machines: jaxlib calls SciPy's bundled OpenBLAS for LU and triangular solves (slogdet, inv), and
+# OpenBLAS picks its kernels by CPU at run time (SkylakeX on AVX-512 Intel, Haswell or Zen on
+# AVX2 and AMD), each summing in its own order; XLA's own code generation targets the host CPU
+# too. Forced kernels (OPENBLAS_CORETYPE=Haswell, Sandybridge) moved the reference gradients of
+# log_det and trace_a_xinv by up to 2.6 ulps of their normwise scale, the float32 probe by up to
+# 1.8 float32 ulps, and the FD estimates by up to 0.017 of their own rounding estimate. So:
+#   expected: within VECTOR_DRIFT_ULPS float64 ulps of the array's normwise scale;
+#   probe:    within VECTOR_DRIFT_ULPS float32 ulps of the same scale (it is a float32 computation);
+#   fd estimate and truncation: within the estimate's own rounding bound (fd rounding), which
+#             already states how far rounding may move them;
+#   fd rounding: within VECTOR_DRIFT_ULPS float32 ulps of itself (it includes a float32 probe).
+# A real change of a reference or of the FD method moves values by 1e-8 of the scale or more.
+VECTOR_DRIFT_ULPS = 16.0
+
+# Kinks (cases/kinks.py): each kink point of a case is checked with KINK_DOUTS random upstream
+# gradients (they flip a convex kink of <dout, f> into a concave one), along every coordinate, all
+# ones, and KINK_RANDOM_DIRECTIONS random +-1 directions.
+KINK_DOUTS = 4
+KINK_RANDOM_DIRECTIONS = 8
+# Where several kinks meet at one point and <dout, f> is convex at some and concave at others
+# (hidden ReLUs of a net), <g, u> need not lie between the two one-sided derivatives along u; it
+# lies between the smallest and largest <a, u> over the gradients a of the smooth pieces that
+# meet there. KINK_PIECES random steps of PIECE_STEP times h (1e-9 of an input: on one side of
+# every kink through the point, far from all others) find those pieces: 2^k of them for k kinks
+# of mixed curvature, all found for k <= 4 with probability > 0.999 at 64 steps.
+KINK_PIECES = 64
+PIECE_STEP = 1e-6

@@ -22,17 +22,17 @@ from pathlib import Path
 
 import numpy as np
 
-from . import check, oracles, worker
+from . import check, kinks, oracles, worker
 from .calls import BlockRun, fold
 from .catalogue import select
 from .check import CaseResult, stop_case
 from .compare import judge, probe_scale
-from .impl import Implementation, ImplementationError, not_implemented, op_names
+from .impl import Implementation, ImplementationError
 from .worker import WorkerDied
 from .sampling import Sample
 from .spec import Arg, Case, CaseError, Integers, Static
 from .tolerance import (FD_COND, FD_DIRECTIONS, FD_SAFETY, FD_STEP, FD_STEP_FLOOR, PROBE_SLACK,
-                        SCALE_FLOOR, rtol)
+                        SCALE_FLOOR, VECTOR_DRIFT_ULPS, rtol)
 
 FORMAT, VERSION = "gradref-vectors", 1
 RESULTS_FORMAT = "gradref-results"
@@ -96,16 +96,10 @@ def case_document(case: Case, seed: int, n: int) -> dict:
                       **{g: ov.probe_grads[k][i].tolist() for k, g in enumerate(case.grad_names)}},
             "fd": fd,
         })
-    names = ", ".join(a.name for a in case.args)
-    functions = op_names(case)
-    call = (f"{case.outputs[0]}, grads = {functions[0]}({names})" if case.style == "loss" else
-            f"{', '.join(case.outputs)}, cache = {functions[0]}({names}); "
-            f"{', '.join(case.grad_names)} = {functions[1]}("
-            f"{', '.join('d' + o for o in case.outputs)}, cache)")
     return {
         "format": FORMAT, "version": VERSION, "floats": FLOATS,
         "case": case.name, "op": case.op, "source": case.source, "style": case.style,
-        "functions": list(functions), "call": call,
+        "functions": list(case.functions), "call": case.call,
         "args": [{"name": a.name, "kind": "array", "shape": list(a.shape),
                   "dtype": "int64" if isinstance(a.domain, Integers) else "float64",
                   "differentiable": a.diff, "domain": str(a.domain)} if isinstance(a, Arg) else
@@ -115,6 +109,7 @@ def case_document(case: Case, seed: int, n: int) -> dict:
         "gradients": [{"name": g, "shape": list(a.shape)}
                       for g, a in zip(case.grad_names, case.diff_args)],
         "kink": case.kink or None,
+        "beyond_contract": case.beyond_contract or None,
         "seed": seed,
         "tolerances": {
             "forward_and_gradient_rtol": rtol(np.float64), "scale_floor": SCALE_FLOOR,
@@ -134,15 +129,41 @@ def case_document(case: Case, seed: int, n: int) -> dict:
                          "u = e_i * steps_i (full) or directions * steps; estimate = (4 D(1/4) - "
                          "D(1/2)) / 3, truncation = |estimate - (4 D(1/2) - D(1)) / 3|"},
         "samples": samples,
+        "kinks": kink_entries(case, seed),
     }
 
 
+def kink_entries(case: Case, seed: int) -> list[dict]:
+    """The case's kink samples (cases/kinks.py) with what the reference says there."""
+    out = []
+    for s in kinks.samples(case, seed):
+        h, signs, W = kinks.directions(case, s, seed)
+        o = kinks.oracle(case, s, kinks.step_vectors(h, signs), W)
+        declared, at = {}, 0
+        for a, g in zip(case.diff_args, case.grad_names):
+            size = int(np.prod(a.shape, dtype=np.int64))
+            declared[g] = o.declared[at:at + size].reshape(a.shape).tolist()
+            at += size
+        out.append({"id": kinks.sample_id(case, s.index),
+                    "inputs": {k: v.tolist() for k, v in s.arrays.items()},
+                    "upstream": {n: d.tolist() for n, d in zip(case.outputs, s.douts)},
+                    "steps": h.tolist(), "signs": signs.astype(np.int64).tolist(),
+                    "forward": o.forward.tolist(), "backward": o.backward.tolist(),
+                    "low": o.low.tolist(), "high": o.high.tolist(),
+                    "truncation": o.truncation.tolist(), "rounding": o.rounding,
+                    "declared": declared})
+    return out
+
+
 def dumps(doc: dict) -> str:
-    """Stable bytes: the header indented, one sample a line."""
-    head = {k: v for k, v in doc.items() if k != "samples"}
+    """Stable bytes: the header indented, one sample (and one kink sample) a line."""
+    lists = ("samples", "kinks")
+    head = {k: v for k, v in doc.items() if k not in lists}
     text = json.dumps(head, indent=1, allow_nan=False)[:-2]
-    rows = ",\n".join(json.dumps(s, separators=(",", ":"), allow_nan=False) for s in doc["samples"])
-    return f'{text},\n "samples": [\n{rows}\n ]\n}}\n'
+    for key in lists:
+        rows = ",\n".join(json.dumps(s, separators=(",", ":"), allow_nan=False) for s in doc[key])
+        text += f',\n "{key}": [' + (f"\n{rows}\n ]" if rows else "]")
+    return text + "\n}\n"
 
 
 def export(directory: str, case_names=(), seed: int = 0, n: int = 20) -> list[str]:
@@ -166,6 +187,106 @@ def export(directory: str, case_names=(), seed: int = 0, n: int = 20) -> list[st
     (out / "schema.json").write_text(json.dumps(SCHEMA, indent=1) + "\n")
     return [f"wrote {len(written)} cases to {out}/ ({seed=}, {n} samples each)"] + \
         [f"left out {k}: {v}" for k, v in left_out.items()]
+
+
+# --- drift: a committed file against a fresh export ----------------------------------------------
+
+# The fields of a sample computed through XLA and LAPACK: compared within bounds (drift); every
+# other field of a vector file is exact (cases/tolerance.py, VECTOR_DRIFT_ULPS, says why).
+COMPUTED = ("expected", "probe")
+COMPUTED_FD = ("estimate", "truncation", "rounding")
+COMPUTED_KINK = ("forward", "backward", "low", "high", "truncation", "rounding", "declared")
+EPS64, EPS32 = float(np.finfo(np.float64).eps), float(np.finfo(np.float32).eps)
+
+
+def _exact_part(doc: dict) -> dict:
+    """The document without its computed fields: what must match bit for bit."""
+    samples = [{k: ({f: v for f, v in s[k].items() if f not in COMPUTED_FD} if k == "fd" else v)
+                for k, v in s.items() if k not in COMPUTED} for s in doc["samples"]]
+    at_kinks = [{k: v for k, v in s.items() if k not in COMPUTED_KINK} for s in doc["kinks"]]
+    return {**doc, "samples": samples, "kinks": at_kinks}
+
+
+def _first_difference(a, b, path: str = "$") -> str:
+    """The JSON path of the first place where two parsed JSON documents differ ("" if none)."""
+    if type(a) is not type(b):
+        return path
+    if isinstance(a, dict):
+        for k in sorted(a.keys() | b.keys()):
+            found = f"{path}.{k}" if k not in a or k not in b else \
+                _first_difference(a[k], b[k], f"{path}.{k}")
+            if found:
+                return found
+        return ""
+    if isinstance(a, list):
+        if len(a) != len(b):
+            return f"{path} (length {len(a)} vs {len(b)})"
+        return next((d for i, (x, y) in enumerate(zip(a, b))
+                     if (d := _first_difference(x, y, f"{path}[{i}]"))), "")
+    return "" if a == b else path
+
+
+def drift(committed: dict, fresh: dict) -> list[str]:
+    """One line per field where a fresh export of a case differs from the committed file by more
+    than rounding on another machine may move it: exact fields at all, computed ones beyond
+    their bound."""
+    name = committed.get("case", "?")
+    where = _first_difference(_exact_part(committed), _exact_part(fresh))
+    if where:
+        return [f"{name}: an exact field differs at {where}"]
+    f64 = lambda v: np.asarray(v, dtype=np.float64)    # noqa: E731
+    problems = []
+    for old, new in zip(committed["samples"], fresh["samples"]):
+        sid = old["id"]
+        scale = {k: float(np.max(np.abs(f64(v)), initial=0.0)) for k, v in old["expected"].items()}
+        floor = SCALE_FLOOR * max(scale.values(), default=0.0)
+        for field, eps in (("expected", EPS64), ("probe", EPS32)):
+            for k, v in old[field].items():
+                if np.shape(v) != np.shape(new[field][k]):
+                    problems.append(f"{sid}: {field}.{k} changed shape")
+                    continue
+                gap = float(np.max(np.abs(f64(v) - f64(new[field][k])), initial=0.0))
+                bound = VECTOR_DRIFT_ULPS * eps * max(scale[k], floor)
+                if not gap <= bound:
+                    problems.append(f"{sid}: {field}.{k} moved by {gap:.3e} > {bound:.3e} "
+                                    f"({VECTOR_DRIFT_ULPS:g} ulps of its scale {scale[k]:.3e})")
+        rounding = f64(old["fd"]["rounding"])
+        bounds = {"estimate": rounding, "truncation": rounding,
+                  "rounding": VECTOR_DRIFT_ULPS * EPS32 * rounding}
+        for k, bound in bounds.items():
+            if np.shape(old["fd"][k]) != np.shape(new["fd"][k]):
+                problems.append(f"{sid}: fd.{k} changed shape")
+                continue
+            gap = np.abs(f64(old["fd"][k]) - f64(new["fd"][k]))
+            if not np.all(gap <= bound):
+                j = int(np.argmax(np.where(gap <= bound, 0.0, np.inf)))
+                problems.append(f"{sid}: fd.{k}[{j}] moved by {gap[j]:.3e} > {bound[j]:.3e}")
+    for old, new in zip(committed["kinks"], fresh["kinks"]):
+        problems += _kink_drift(old, new)
+    return [f"{name}: {p}" for p in problems[:3]] + \
+        ([f"{name}: ... {len(problems) - 3} more"] if len(problems) > 3 else [])
+
+
+def _kink_drift(old: dict, new: dict) -> list[str]:
+    """A kink entry's computed fields: the one-sided derivatives, piece ranges and truncation
+    within their rounding bound plus VECTOR_DRIFT_ULPS ulps of their size; the rounding bound and
+    the declared gradient within VECTOR_DRIFT_ULPS ulps of their scale."""
+    f64 = lambda v: np.asarray(v, dtype=np.float64)    # noqa: E731
+    problems = []
+    declared = {k: f64(v) for k, v in old["declared"].items()}
+    scale = max((float(np.max(np.abs(v), initial=0.0)) for v in declared.values()), default=0.0)
+    pairs = [(k, f64(old[k]), f64(new[k]), old["rounding"]) for k in COMPUTED_KINK[:5]]
+    pairs += [("rounding", f64(old["rounding"]), f64(new["rounding"]), 0.0)]
+    pairs += [(f"declared.{k}", v, f64(new["declared"][k]), 0.0) for k, v in declared.items()]
+    for k, a, b, slack in pairs:
+        if a.shape != b.shape:
+            problems.append(f"{old['id']}: {k} changed shape")
+            continue
+        size = scale if k.startswith("declared") else np.abs(a)
+        bound = slack + VECTOR_DRIFT_ULPS * EPS64 * np.maximum(size, np.abs(a))
+        if not np.all(np.abs(a - b) <= bound):
+            problems.append(f"{old['id']}: {k} moved by {float(np.max(np.abs(a - b))):.3e}")
+    return problems
 
 
 # --- reading vectors back ----------------------------------------------------------------------
@@ -208,7 +329,8 @@ def case_of(doc: dict) -> Case:
         if doc["style"] == "pair" else {}      # the functions to call, as the file names them
     return Case(doc["case"], doc["op"], doc["source"], args, reference=shapes_only,
                 outputs=tuple(o["name"] for o in doc["outputs"]), style=doc["style"],
-                kink=doc["kink"] or "", fd=doc["fd"]["mode"], **names)
+                kink=doc["kink"] or "", fd=doc["fd"]["mode"],
+                beyond_contract=doc["beyond_contract"] or "", **names)
 
 
 def oracle_values(doc: dict) -> oracles.OracleValues:
@@ -235,6 +357,51 @@ def sample_of(case: Case, doc: dict, i: int) -> Sample:
               for a in case.arrays}
     douts = tuple(np.asarray(s["upstream"][o], dtype=np.float64) for o in case.outputs)
     return Sample(case, i, arrays, douts, None)
+
+
+def kink_sample_of(case: Case, entry: dict) -> Sample:
+    arrays = {a.name: np.asarray(entry["inputs"][a.name],
+                                 dtype=np.int64 if isinstance(a.domain, Integers) else np.float64)
+              for a in case.arrays}
+    douts = tuple(np.asarray(entry["upstream"][o], dtype=np.float64) for o in case.outputs)
+    return Sample(case, int(entry["id"].rsplit("-k", 1)[1]), arrays, douts, None)
+
+
+def kink_oracle(entry: dict) -> kinks.KinkOracle:
+    f64 = lambda v: np.asarray(v, dtype=np.float64)    # noqa: E731
+    return kinks.KinkOracle(f64(entry["forward"]), f64(entry["backward"]), f64(entry["low"]),
+                            f64(entry["high"]), f64(entry["truncation"]), float(entry["rounding"]),
+                            np.concatenate([f64(v).ravel() for v in entry["declared"].values()]))
+
+
+def judge_kinks(case: Case, doc: dict, by_id: dict, repro, results_path: str) -> list:
+    """The results file's gradients at the vectors' kink samples, judged as cases/kinks.py does."""
+    verdicts = []
+    for entry in doc["kinks"]:
+        sid, problems = entry["id"], []
+        got = by_id.get(sid)
+        if isinstance(got, dict):
+            reported = got.get("problems", [])
+            problems += [fold(p) for p in reported] if isinstance(reported, list) else \
+                ["problems: expected a list of strings"]
+        elif got is not None:
+            problems.append(f"{results_path}: sample {sid}: is {type(got).__name__}, expected an "
+                            "object: name -> value")
+        grads = None if not isinstance(got, dict) else _named(got, doc["gradients"], "gradient",
+                                                               results_path, problems)
+        if got is None or grads is None or problems:
+            why = f"no result for kink sample {sid}" if got is None else "; ".join(problems)
+            v = kinks.KinkVerdict(sid, "failed", f"{sid}: {why}")
+        else:
+            U = kinks.step_vectors(np.asarray(entry["steps"], dtype=np.float64),
+                                   np.asarray(entry["signs"], dtype=np.float64))
+            g = np.concatenate([x.ravel() for x in grads])
+            v = kinks.judge(case, sid, g, U, kink_oracle(entry),
+                            doc["tolerances"]["forward_and_gradient_rtol"])
+        if v.message:
+            v.message += "\n" + repro("kink", sid)
+        verdicts.append(v)
+    return verdicts
 
 
 def _check_tolerances(doc: dict) -> None:
@@ -265,19 +432,12 @@ def compute_results(impl: Implementation, docs: list[dict],
         case = case_of(doc)
         ids = [s["id"] for s in doc["samples"]]
         try:
-            runner = worker.runner(impl, timeout)
-            if not_implemented(impl.name, runner.defines, case):
-                continue
-            plan = check.call_plan(case)
-            samples = [sample_of(case, doc, i) for i in range(len(ids))]
-            runner.submit(plan, "float64", [np.stack([s.arrays[k] for s in samples])
-                                            for k in plan.inputs],
-                          [np.stack([s.douts[k] for s in samples]) for k in range(len(plan.outputs))],
-                          ids)
-            run = runner.result()
-        except worker.WorkerDied as e:
-            worker.forget(impl)
+            run, _ = check.run_samples(case, impl, [sample_of(case, doc, i) for i in
+                                                    range(len(ids))], "float64", timeout, ids)
+        except WorkerDied as e:
             results |= {sid: {"status": e.status, "problems": [e.reason]} for sid in ids}
+            continue
+        if run is None:             # not implemented: left out
             continue
         for i, sid in enumerate(ids):
             outs, grads, problems = run.sample(i)
@@ -288,6 +448,13 @@ def compute_results(impl: Implementation, docs: list[dict],
             if problems:
                 entry["problems"] = problems
             results[sid] = entry
+        if doc["kinks"]:            # the kink samples: their gradients (and what was observed)
+            at = [kink_sample_of(case, k) for k in doc["kinks"]]
+            for k, (grads, problems) in zip(doc["kinks"], kinks.run(
+                    case, impl, at, [k["id"] for k in doc["kinks"]], "float64", timeout)):
+                entry = {} if grads is None else {
+                    g: v.tolist() for g, v in zip(case.grad_names, grads)}
+                results[k["id"]] = entry | ({"problems": problems} if problems else {})
     return {"format": RESULTS_FORMAT, "version": VERSION, "implementation": impl.name,
             "results": results}
 
@@ -376,7 +543,7 @@ def check_results(docs: list[dict], results: dict, vectors: str, results_path: s
     Unknown sample ids and keys are warned about on stderr."""
     by_id = results["results"]
     name = str(results.get("implementation", results_path))
-    known_ids = {s["id"] for d in docs for s in d["samples"]}
+    known_ids = {s["id"] for d in docs for s in d["samples"] + d["kinks"]}
     unknown = [k for k in by_id if k not in known_ids]
     if unknown:
         print(f"warning: {results_path}: {len(unknown)} sample id(s) not in {vectors}: "
@@ -386,7 +553,7 @@ def check_results(docs: list[dict], results: dict, vectors: str, results_path: s
     for doc in docs:
         _check_tolerances(doc)
         case = case_of(doc)
-        result = CaseResult(case, name, doc["seed"], "float64")
+        result = CaseResult(case, name, doc["seed"], "float64", beyond_contract=case.beyond_contract)
         ids = [s["id"] for s in doc["samples"]]
         if not any(i in by_id for i in ids):
             result.not_implemented = f"{results_path} has no result for any sample of {case.name}"
@@ -449,13 +616,15 @@ def check_results(docs: list[dict], results: dict, vectors: str, results_path: s
                                    lambda chk, i: repro(chk, ids[i]), probe_scale(np.float64))
         if stopped is not None:
             stop_case(result, WorkerDied(stopped[1], stopped[2]), upto, n - upto, repro)
+        else:
+            result.kinks = judge_kinks(case, doc, by_id, repro, results_path)
         out.append(result)
     return out
 
 
 def _repro(vectors: str, results_path: str, case: Case, chk: str, sid: str) -> str:
     return (f"reproduce: gradref check-results {Path(vectors).resolve()} "
-            f"{Path(results_path).resolve()} --case {case.name}   # {sid}, {check.CHECKS[chk]}")
+            f"{Path(results_path).resolve()} --case {case.name}   # {sid}, {check.TESTS[chk]}")
 
 
 # --- the JSON Schema of a vector file -----------------------------------------------------------
@@ -466,6 +635,10 @@ _SHAPED = {"type": "object", "required": ["name", "shape"], "additionalPropertie
            "properties": {"name": {"type": "string"},
                           "shape": {"type": "array", "items": {"type": "integer", "minimum": 0}}}}
 _NUMBERS = {"type": "array", "items": {"type": "number"}}
+_COMPUTED_NOTE = ("computed through XLA and LAPACK: another CPU or BLAS kernel may move the last "
+                  "bits (a few ulps); judge against it within the file's tolerances. Every field "
+                  "not so marked (ids, inputs, upstream, fd steps and directions, the header) is "
+                  "exact on every machine")
 SCHEMA = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "https://gradref/vectors/schema.json",
@@ -474,7 +647,8 @@ SCHEMA = {
     "type": "object",
     "required": ["format", "version", "floats", "case", "op", "source", "style", "functions",
                  "call", "args",
-                 "outputs", "gradients", "kink", "seed", "tolerances", "fd", "samples"],
+                 "outputs", "gradients", "kink", "beyond_contract", "seed", "tolerances", "fd",
+                 "samples", "kinks"],
     "additionalProperties": False,
     "properties": {
         "format": {"const": FORMAT},
@@ -498,6 +672,9 @@ SCHEMA = {
         "outputs": {"type": "array", "items": _SHAPED},
         "gradients": {"type": "array", "items": _SHAPED},
         "kink": {"type": ["string", "null"]},
+        "beyond_contract": {"type": ["string", "null"], "description": "why the case's source "
+                            "never asks for it (null when it does); an implementation that does "
+                            "not pass it is reported 'beyond contract', not failed"},
         "seed": {"type": "integer"},
         "tolerances": {"type": "object", "required": ["forward_and_gradient_rtol", "scale_floor",
                                                       "fd_safety", "fd_cond", "probe_slack", "rule"],
@@ -515,14 +692,35 @@ SCHEMA = {
             "type": "object", "additionalProperties": False,
             "required": ["id", "inputs", "upstream", "expected", "probe", "fd"],
             "properties": {
-                "id": {"type": "string"}, "inputs": _NAMED, "upstream": _NAMED, "expected": _NAMED,
-                "probe": _NAMED,
+                "id": {"type": "string"}, "inputs": _NAMED, "upstream": _NAMED,
+                "expected": {**_NAMED, "description": _COMPUTED_NOTE},
+                "probe": {**_NAMED, "description": _COMPUTED_NOTE},
                 "fd": {"type": "object", "additionalProperties": False,
                        "required": ["steps", "estimate", "truncation", "rounding"],
-                       "properties": {"steps": _NUMBERS, "estimate": _NUMBERS,
-                                      "truncation": _NUMBERS, "rounding": _NUMBERS,
+                       "properties": {"steps": _NUMBERS,
+                                      "estimate": {**_NUMBERS, "description": _COMPUTED_NOTE},
+                                      "truncation": {**_NUMBERS, "description": _COMPUTED_NOTE},
+                                      "rounding": {**_NUMBERS, "description": _COMPUTED_NOTE},
                                       "directions": {"type": "array", "items": {
                                           "type": "array", "items": {"enum": [-1, 1]}}}}}}}},
     },
     "$defs": {"tensor": _TENSOR},
 }
+SCHEMA["properties"]["kinks"] = {
+    "type": "array", "description": "samples exactly on a kink (cases/kinks.py): the gradient "
+    "must lie, along each direction u_k, between min(forward, backward, low) and max(forward, "
+    "backward, high) within fd_safety * truncation + rounding + rtol max|g| |u_k|_1; it is the "
+    "declared convention when within rtol of `declared` (normwise). Directions: u_k = e_k * steps "
+    "for k < E (each coordinate), steps for k = E (all ones), signs[k - E - 1] * steps after",
+    "items": {"type": "object", "additionalProperties": False,
+              "required": ["id", "inputs", "upstream", "steps", "signs", "forward", "backward",
+                           "low", "high", "truncation", "rounding", "declared"],
+              "properties": {
+                  "id": {"type": "string"}, "inputs": _NAMED, "upstream": _NAMED,
+                  "steps": _NUMBERS,
+                  "signs": {"type": "array", "items": {"type": "array",
+                                                       "items": {"enum": [-1, 1]}}},
+                  **{k: {**_NUMBERS, "description": _COMPUTED_NOTE}
+                     for k in ("forward", "backward", "low", "high", "truncation")},
+                  "rounding": {"type": "number", "description": _COMPUTED_NOTE},
+                  "declared": {**_NAMED, "description": _COMPUTED_NOTE}}}}

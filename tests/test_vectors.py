@@ -12,17 +12,56 @@ from cases import check, cli, vectors
 VECTORS = Path(__file__).resolve().parent.parent / "vectors"
 
 
-def test_committed_vectors_are_what_export_writes_now(tmp_path):
-    """Byte for byte, every file, none missing, none extra."""
-    vectors.export(str(tmp_path))
-    fresh = {f.name: f.read_bytes() for f in tmp_path.iterdir()}
-    committed = {f.name: f.read_bytes() for f in VECTORS.glob("*.json")}
-    drift = sorted(n for n in fresh.keys() | committed.keys() if fresh.get(n) != committed.get(n))
-    assert not drift, f"vectors/ is out of date ({', '.join(drift)}): run gradref export vectors"
+@pytest.fixture(scope="module")
+def fresh_export(tmp_path_factory):
+    """vectors/ as this machine exports it now."""
+    out = tmp_path_factory.mktemp("fresh")
+    vectors.export(str(out))
+    return out
 
 
-def test_floats_round_trip_exactly():
-    doc = json.loads((VECTORS / "staged.json").read_text())
+def test_committed_vectors_are_what_export_writes_now(fresh_export):
+    """Every file, none missing, none extra; index and schema byte for byte; each case's exact
+    fields bit for bit and its computed ones within the drift bounds (vectors.drift)."""
+    fresh = {f.name for f in fresh_export.iterdir()}
+    committed = {f.name for f in VECTORS.glob("*.json")}
+    assert fresh == committed, f"vectors/ is out of date ({', '.join(sorted(fresh ^ committed))})"
+    for name in ("index.json", "schema.json"):
+        assert (fresh_export / name).read_bytes() == (VECTORS / name).read_bytes(), name
+    problems = [p for name in sorted(committed - {"index.json", "schema.json"})
+                for p in vectors.drift(json.loads((VECTORS / name).read_text()),
+                                       json.loads((fresh_export / name).read_text()))]
+    assert not problems, "vectors/ is out of date: run gradref export vectors\n" + "\n".join(problems)
+
+
+def _perturbed(doc, path, factor):
+    """A copy of `doc` with the number at `path` (keys and indices) times `factor`."""
+    doc = json.loads(json.dumps(doc))
+    *where, last = path
+    target = doc
+    for k in where:
+        target = target[k]
+    target[last] *= factor
+    return doc
+
+
+def test_drift_within_rounding_passes_and_a_real_change_fails():
+    """The drift bounds pass what another CPU's kernels do (a few ulps) and fail a change of a
+    reference or an input, naming the case, sample and field."""
+    doc = json.loads((VECTORS / "log_det.json").read_text())
+    assert vectors.drift(doc, doc) == []
+    assert vectors.drift(doc, _perturbed(doc, ("samples", 3, "expected", "dX", 1, 2), 1 + 2**-50)) == []
+    moved = vectors.drift(doc, _perturbed(doc, ("samples", 3, "expected", "dX", 1, 2), 1 + 1e-12))
+    assert len(moved) == 1 and moved[0].startswith("log_det: log_det-s3: expected.dX moved by ")
+    moved = vectors.drift(doc, _perturbed(doc, ("samples", 5, "fd", "estimate", 4), 1 + 1e-6))
+    assert len(moved) == 1 and moved[0].startswith("log_det: log_det-s5: fd.estimate[4] moved by ")
+    changed = vectors.drift(doc, _perturbed(doc, ("samples", 2, "inputs", "X", 0, 1), 1 + 2**-52))
+    assert changed == ["log_det: an exact field differs at $.samples[2].inputs.X[0][1]"]
+
+
+def test_floats_round_trip_exactly(fresh_export):
+    """What export writes reads back as the very float64 values the oracles computed."""
+    doc = json.loads((fresh_export / "staged.json").read_text())
     _, ov = check.block(cases.get("staged"), 0, 0, 20, "float64")
     got = np.array([s["expected"]["dx"] for s in doc["samples"]])
     assert np.array_equal(got, ov.grads[0]) and got.dtype == np.float64
@@ -140,6 +179,30 @@ def test_missing_and_malformed_results_are_clear_failures(tmp_path, handwritten_
                  f"staged-s2: {path}: gradient dx is a list of 2 where a number was expected",
                  "staged-s3: no result for sample staged-s3"):
         assert part in messages
+
+
+def test_kink_samples_travel_in_the_vectors_and_are_judged_like_report(tmp_path, handwritten_results):
+    """A results file's gradients at the vectors' kink samples: another subgradient (relu'(0) = 1)
+    is another convention, a max tie given (0, 0) fails with its one-sided derivatives."""
+    results = json.loads(handwritten_results.read_text())
+    doc = json.loads((VECTORS / "relu.json").read_text())
+    k0 = doc["kinks"][0]
+    x, dout = np.asarray(k0["inputs"]["x"]), np.asarray(k0["upstream"]["out"])
+    results["results"]["relu-k0"]["dx"] = (dout * (x >= 0)).tolist()
+    results["results"]["max_gate-k1"] = {"dx": 0.0, "dy": 0.0}
+    path = tmp_path / "kinks.json"
+    path.write_text(json.dumps(results))
+    rc, verdicts = check_results(tmp_path, path, "--case", "relu", "max_gate")
+    by_case = {c["case"]: c for c in verdicts["cases"]}
+    assert rc == 1
+    assert by_case["relu"]["status"] == "passed"
+    assert by_case["relu"]["at_kinks"]["status"] == "convention differs"
+    assert by_case["max_gate"]["status"] == "failed"
+    bad = [v for v in by_case["max_gate"]["at_kinks"]["verdicts"] if v["status"] == "failed"]
+    assert [v["id"] for v in bad] == ["max_gate-k1"]
+    assert "not a subgradient at the kink: along u = all ones" in bad[0]["message"]
+    assert f"gradref check-results {VECTORS} {path} --case max_gate   # max_gate-k1, " \
+           "test_at_kink" in bad[0]["message"]
 
 
 # --- results files are read strictly: never misread, one line for what is wrong -----------------
