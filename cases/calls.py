@@ -299,7 +299,7 @@ def run_block(fns: tuple, plan: CallPlan, dtype: str, arrays: list, douts: list,
     statics = [(k, a) for k, a in enumerate(plan.args) if a is not None]
     output_labels = [f"{fname} output {o!r}" for o in plan.outputs]
     grad_labels = [f"gradient {g}" for g in plan.grads]
-    n_outs = len(plan.outputs)
+    n_outs, n_grads = len(plan.outputs), len(plan.grads)
     forward, backward = fns[0], fns[-1]
     written = np.zeros(n, dtype=bool)      # an input was seen written during the sample's calls
 
@@ -347,7 +347,8 @@ def run_block(fns: tuple, plan: CallPlan, dtype: str, arrays: list, douts: list,
             except Exception as e:
                 said.append(raised(bname, e))
                 continue
-            raw = _split_grads(raw, plan, bname, said)
+            if not (type(raw) is tuple and len(raw) == n_grads):   # else as returned: (dx, dy)
+                raw = _split_grads(raw, plan, bname, said)
             if raw is not None:     # copied before the second call, which may reuse buffers
                 grads_ok[i] = _accept_all(raw, plan.grad_shapes, t, grad_labels, grads, i, said)
                 raw = None
@@ -361,7 +362,8 @@ def run_block(fns: tuple, plan: CallPlan, dtype: str, arrays: list, douts: list,
                                                      "(same cache, an equal dout) ", 1))
             else:
                 quiet: list = []
-                raw2 = _split_grads(raw2, plan, bname, quiet)
+                if not (type(raw2) is tuple and len(raw2) == n_grads):
+                    raw2 = _split_grads(raw2, plan, bname, quiet)
                 again_ok[i] = raw2 is not None and _accept_all(raw2, plan.grad_shapes, t,
                                                                grad_labels, again, i, quiet)
             outputs_changed = [plan.outputs[k] for k, b in kept if result[k].tobytes() != b]
