@@ -196,16 +196,13 @@ def _cache_arrays(cache) -> list:
     """The NumPy arrays a cache holds, two levels deep (tuple, list or dict of them)."""
     kind = type(cache)
     items = cache.values() if kind is dict else cache if kind is tuple or kind is list else (cache,)
-    found = []
-    for v in items:
-        kind = type(v)
-        if kind is np.ndarray:
-            found.append(v)
-        elif kind is tuple or kind is list:
-            found += [x for x in v if type(x) is np.ndarray]
-        elif kind is dict:
-            found += [x for x in v.values() if type(x) is np.ndarray]
+    found = [v for v in items if type(v) is np.ndarray]
+    for v in [v for v in items if type(v) in _NESTED]:       # usually none: one cheap pass
+        found += [x for x in (v.values() if type(v) is dict else v) if type(x) is np.ndarray]
     return found
+
+
+_NESTED = (tuple, list, dict)
 
 
 def _as_dtype(x: np.ndarray, t) -> np.ndarray:
@@ -300,6 +297,7 @@ def run_block(fns: tuple, plan: CallPlan, dtype: str, arrays: list, douts: list,
     output_labels = [f"{fname} output {o!r}" for o in plan.outputs]
     grad_labels = [f"gradient {g}" for g in plan.grads]
     n_outs, n_grads = len(plan.outputs), len(plan.grads)
+    out_range = range(n_outs)
     forward, backward = fns[0], fns[-1]
     written = np.zeros(n, dtype=bool)      # an input was seen written during the sample's calls
 
@@ -338,8 +336,8 @@ def run_block(fns: tuple, plan: CallPlan, dtype: str, arrays: list, douts: list,
             raw = _split_grads(result[1], plan, fname, said)
         else:
             cache = result[-1]
-            kept = [(k, o.tobytes()) for k, o in enumerate(result[:n_outs])
-                    if type(o) is np.ndarray]
+            kept = [(k, result[k].tobytes()) for k in out_range
+                    if type(result[k]) is np.ndarray]
             cached = [(a, a.tobytes()) for a in _cache_arrays(cache)]
             mark[1], mark[2] = 4 * i + BACKWARD, time.monotonic()
             try:
