@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from .calls import fold, where
+from .layout import handwritten_package
 from .spec import Case, CaseError
 
 
@@ -107,13 +108,20 @@ def mutated(namespace: dict, function: str, old: str, new: str, label: str) -> d
 def build(recipe: tuple) -> dict:
     """The namespace of functions a recipe describes (the worker calls this); ImplementationError
     with one line when the user's code cannot be imported."""
-    import handwritten as hw
+    hw = handwritten_package()
     if recipe[0] == "handwritten":
         return _module_namespace(hw)
     if recipe[0] == "mutant":
         _, function, old, new, label = recipe
         return mutated(_module_namespace(hw), function, old, new, label)
     return _import_spec(recipe[1])
+
+
+def from_module(module) -> Implementation:
+    """An implementation from a module object the caller has already imported (the Python API's
+    `impl`): run in the caller's process, where it already is (no recipe to rebuild it)."""
+    name = getattr(module, "__name__", repr(module))
+    return Implementation(name, _module_namespace(module), f" --impl {name}")
 
 
 def _import_file(path: Path):

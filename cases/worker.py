@@ -54,7 +54,9 @@ EXIT_GRACE = 2.0           # seconds a worker that hung up gets to finish exitin
 # A worker is a fresh `python -m cases.worker` (about 0.2 s: NumPy, not JAX). Not a fork of this
 # process (JAX's threads make fork unsafe), and not multiprocessing's spawn or forkserver, which
 # would run this process's __main__ (gradref's CLI, which imports JAX) again in every worker.
-_ROOT = str(Path(__file__).resolve().parent.parent)     # where `cases` and `handwritten` live
+# `cases` in the checkout, `gradref.cases` installed (cases/layout.py); _ROOT holds its top level.
+_MODULE = f"{__package__}.worker"
+_ROOT = str(Path(__file__).resolve().parents[__package__.count(".") + 1])
 
 
 class WorkerDied(Exception):
@@ -128,7 +130,7 @@ class Worker:
             env = {**os.environ, "PYTHONPATH": os.pathsep.join(
                 [_ROOT, *filter(None, [os.environ.get("PYTHONPATH")])])}
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "cases.worker", str(theirs.fileno()), str(shared.fileno())],
+                [sys.executable, "-m", _MODULE, str(theirs.fileno()), str(shared.fileno())],
                 pass_fds=(theirs.fileno(), shared.fileno()), stdin=subprocess.DEVNULL,
                 stdout=log, stderr=log, env=env)
         theirs.close()

@@ -8,13 +8,14 @@ import pytest
 import cases
 from cases import check, kinks
 from cases.tolerance import GOLDEN_RTOL
-from conftest import assert_passes, assert_subgradient, not_implemented
+from cases.pytest_checks import lacks
+from conftest import assert_passes, assert_subgradient
 
 
 def test_implementation_matches_golden(golden, implementation):
     """At the source's inputs (upstream gradient 1) the implementation prints the source's numbers."""
     case, g = golden
-    why = not_implemented(implementation, case)
+    why = lacks(implementation, case)
     if why:
         pytest.skip(f"not implemented: {why}")
     verdict = check.check_golden(case, implementation, g, GOLDEN_RTOL)
