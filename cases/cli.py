@@ -135,7 +135,9 @@ def main(argv=None) -> int:
     3 nothing checked (cases/report.py, exit_status). Output cut short by a closed pipe
     (`gradref report | head`) ends quietly with 1."""
     try:
-        return _main(argv)
+        status = _main(argv)
+        sys.stdout.flush()      # here, not at exit: a closed pipe is then caught below
+        return status
     except BrokenPipeError:
         # Python would report the pipe again when it flushes stdout at exit: point it elsewhere.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
