@@ -121,7 +121,7 @@ def run_at(point: Point, impl: Implementation, dtype: str = "float64") -> Run:
     case = point.case
     t = check.DTYPES[dtype]
     try:
-        block, why = check.run_samples(case, impl, [point.sample], dtype)
+        block, why = check.run_samples(case, impl, [point.sample], dtype, ids=[point.label])
     except check.WorkerDied as e:
         return Run(impl.name, problems=[f"{e.status}: {e.reason}"])
     if block is None:
