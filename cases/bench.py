@@ -13,7 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import check, checkers, oracles, sampling
+from . import calls, check, checkers, oracles, sampling
 from .impl import Implementation, handwritten
 from .spec import Arg, Case, Normal
 from .tolerance import FD_DIRECTIONS
@@ -27,7 +27,7 @@ def call_args(case: Case, sample) -> list:
     """The implementation's positional arguments for a sample; Static values as fresh copies, as
     the check passes them (an op may update its bn_param: that must not reach another case)."""
     it = iter(sample.arrays.values())
-    return [next(it) if isinstance(a, Arg) else check._static_copy(a.value, np.float64)
+    return [next(it) if isinstance(a, Arg) else calls._static_copy(a.value, np.float64)
             for a in case.args]
 
 

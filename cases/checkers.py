@@ -26,7 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import oracles
-from .check import _as_dtype, _static_copy    # the check's own copies of inputs and parameters
+from .calls import _as_dtype, _static_copy    # the check's own copies of inputs and parameters
 from .spec import Arg, Case
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from . import check, layout, mutants
@@ -10,6 +11,7 @@ from .catalogue import CASES, select
 from .draw import PictureError
 from .impl import ImplementationError, handwritten, load
 from .spec import CaseError
+from .worker import DEFAULT_TIMEOUT
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -23,6 +25,13 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="dtype the implementation computes in (oracles stay float64)")
     p.add_argument("--xfails", metavar="FILE", default=None,
                    help="known failures: one test id or case name a line (# comments)")
+    _timeout(p)
+
+
+def _timeout(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                   help=f"longest a call of the implementation may take (default "
+                        f"{DEFAULT_TIMEOUT:g}); past it the case is TIMEOUT and the run goes on")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -36,6 +45,8 @@ def parser() -> argparse.ArgumentParser:
                    "each failure with its circuit and heatmaps (needs the [pictures] extra)")
     r.add_argument("--no-mutants", action="store_true",
                    help="skip the mutation score (run by default for the handwritten reference)")
+    r.add_argument("--sample", type=int, default=None, metavar="I",
+                   help="check only sample I of each case (what a reproduce line reruns)")
     e = sub.add_parser("export", help="write the language-neutral test vectors (JSON) into DIR")
     e.add_argument("dir", metavar="DIR")
     e.add_argument("--samples", type=int, default=20, help="samples per case (default 20)")
@@ -47,6 +58,7 @@ def parser() -> argparse.ArgumentParser:
     x.add_argument("out", metavar="RESULTS")
     x.add_argument("--impl", default=None, help="implementation (default: handwritten)")
     x.add_argument("--mutant", default=None, help="the handwritten reference with this mutant")
+    _timeout(x)
     c = sub.add_parser("check-results", help="judge a results file (any language) against "
                        "exported vectors, with the report's checks and tolerances")
     c.add_argument("vectors", metavar="VECTORS", help="a vectors folder or one case's file")
@@ -115,7 +127,7 @@ def markdown_table() -> str:
 def _implementation(args):
     if args.mutant:
         return mutants.mutate(mutants.find(args.mutant))
-    return load(args.impl) if args.impl else handwritten()
+    return load(args.impl) if args.impl is not None else handwritten()   # --impl "": an error
 
 
 def _vectors_command(args, vectors) -> int:
@@ -127,22 +139,33 @@ def _vectors_command(args, vectors) -> int:
         return 0
     if args.command == "results":
         impl = _implementation(args)
-        doc = vectors.compute_results(impl, vectors.load_documents(args.vectors))
+        doc = vectors.compute_results(impl, vectors.load_documents(args.vectors), args.timeout)
         with open(args.out, "w") as f:
             json.dump(doc, f)
         print(f"wrote {args.out}: {len(doc['results'])} samples computed by {impl.name}")
         return 0
     from . import report
-    try:
-        with open(args.results) as f:
-            results = json.load(f)
-    except (OSError, ValueError) as e:
-        raise ImplementationError(f"{args.results}: {e}") from None
-    return report.main_results(args, vectors, results)
+    return report.main_results(args, vectors, vectors.read_results(args.results))
 
 
 def main(argv=None) -> int:
+    """The command; its exit status: 0 passed, 1 failed (or crashed, timed out), 2 usage error,
+    3 nothing checked (cases/report.py, exit_status). Output cut short by a closed pipe
+    (`gradref report | head`) ends quietly with 1."""
+    try:
+        status = _main(argv)
+        sys.stdout.flush()      # here, not at exit: a closed pipe is then caught below
+        return status
+    except BrokenPipeError:
+        # Python would report the pipe again when it flushes stdout at exit: point it elsewhere.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
+def _main(argv=None) -> int:
     args = parser().parse_args(argv)
+    if getattr(args, "timeout", 1.0) <= 0:
+        parser().error("--timeout must be positive")
     try:
         if args.command == "cases":
             print(markdown_table() if args.markdown else
@@ -177,6 +200,8 @@ def main(argv=None) -> int:
             return _vectors_command(args, vectors)
         if args.samples < 1:
             raise CaseError("--samples must be at least 1")
+        if args.sample is not None and args.sample < 0:
+            raise CaseError("--sample must be at least 0")
         from . import report
         return report.main(args, _implementation(args))
     except (CaseError, ImplementationError, PictureError) as e:

@@ -235,28 +235,46 @@ def _differences(case: Case, g: np.ndarray, declared: np.ndarray, most: int = 3)
     return "; ".join(names) or "the gradient equals the declared one"
 
 
-def check(case: Case, impl: Implementation, seed: int = 0, dtype: str = "float64") -> list:
-    """The implementation at every kink sample of the case: a KinkVerdict each ([] where the case
-    has no kink on a golden, or the implementation lacks the op)."""
+def check(case: Case, impl: Implementation, seed: int = 0, dtype: str = "float64",
+          timeout: float | None = None) -> list:
+    """The implementation at every kink sample of the case, through its worker: a KinkVerdict
+    each ([] where the case has no kink on a golden, or the implementation lacks the op)."""
     from .check import DTYPES, reproduce
-    fns, _ = impl.lookup(case)
-    if fns is None:
+    ss = samples(case, seed)
+    if not ss:
+        return []
+    ids = [sample_id(case, s.index) for s in ss]
+    runs = run(case, impl, ss, ids, dtype, timeout)
+    if runs is None:
         return []
     verdicts = []
-    for s in samples(case, seed):
-        sid = sample_id(case, s.index)
-        v = check_point(case, fns, s, sid, seed, DTYPES[dtype])
+    for s, sid, (grads, problems) in zip(ss, ids, runs):
+        v = judge_point(case, grads, problems, s, sid, seed, DTYPES[dtype])
         if v.message:
             v.message += "\n" + reproduce("kink", sid, seed, impl, dtype)
         verdicts.append(v)
     return verdicts
 
 
-def check_point(case: Case, fns: tuple, s: Sample, sid: str, seed: int, t) -> KinkVerdict:
-    """The implementation's functions `fns` at one point on a kink (a kink sample, or a golden
-    at its kink with upstream 1), computing in dtype `t`."""
-    from .check import run_implementation
-    _, grads, problems = run_implementation(case, fns, s, t)
+def run(case: Case, impl: Implementation, ss: list, ids: list, dtype: str,
+        timeout: float | None) -> list | None:
+    """(gradients, problems) of the implementation at each sample (through its worker); None
+    when it does not implement the case. A worker that crashed or hung is every sample's problem."""
+    from .check import run_samples
+    from .worker import DEFAULT_TIMEOUT, WorkerDied
+    try:
+        block, _ = run_samples(case, impl, ss, dtype, timeout or DEFAULT_TIMEOUT, ids)
+    except WorkerDied as e:
+        return [(None, [f"{e.status}: {e.reason}"]) for _ in ss]
+    if block is None:
+        return None
+    return [block.sample(j)[1:] for j in range(len(ss))]
+
+
+def judge_point(case: Case, grads, problems: list, s: Sample, sid: str, seed: int,
+                t) -> KinkVerdict:
+    """The verdict at one point on a kink (a kink sample, or a golden at its kink with upstream
+    1) from the gradients the implementation returned there (computing in dtype `t`)."""
     if grads is None or problems:
         return KinkVerdict(sid, "failed", f"{sid}: " + "; ".join(problems))
     g = np.concatenate([np.ravel(x) for x in grads])
@@ -269,11 +287,13 @@ def at_golden(case: Case, impl: Implementation, k: int) -> KinkVerdict:
     """The implementation at golden k of the case, on its kink (upstream 1), judged as a kink
     sample: is its gradient a subgradient there, and the golden's (declared) one."""
     from .check import golden_sample
-    fns, why = impl.lookup(case)
     sid = f"{case.name}-g{k}"
-    if fns is None:
-        return KinkVerdict(sid, "failed", f"{sid}: {why}")
-    return check_point(case, fns, golden_sample(case, case.goldens[k]), sid, 0, np.float64)
+    s = golden_sample(case, case.goldens[k])
+    runs = run(case, impl, [s], [sid], "float64", None)
+    if runs is None:
+        from .impl import not_implemented
+        return KinkVerdict(sid, "failed", f"{sid}: {not_implemented(impl.name, (), case)}")
+    return judge_point(case, *runs[0], s, sid, 0, np.float64)
 
 
 def worst(verdicts: list) -> str:

@@ -77,15 +77,16 @@ def judge(result: CaseResult, entries: list[Entry]) -> tuple[str, list[str]]:
     """(status, notes) of a case under the known failures: a failure covered by an entry is
     expected ("xfail"); an entry whose checks all passed is an XPASS, counted as a failure."""
     mine = [e for e in entries if e.case == result.case.name]
-    if result.not_implemented or not mine:
+    if result.not_implemented or result.stopped or not mine:   # a crash is never expected
         return result.status, []
-    failed = [(i, chk) for i, s in enumerate(result.samples)
+    index = [int(s.id.rpartition("-s")[2]) for s in result.samples]
+    failed = [(i, chk) for i, s in zip(index, result.samples)
               for chk, v in s.verdicts().items() if not v.ok]
     uncovered = [(i, chk) for i, chk in failed
                  if not any(e.matches_check(result.case.name, i, chk) for e in mine)]
     xpass = []
     for e in mine:
-        hits = [(i, chk) for i in range(len(result.samples)) for chk in CHECKS
+        hits = [(i, chk) for i in index for chk in CHECKS
                 if e.matches_check(result.case.name, i, chk)]
         if hits and not any(h in failed for h in hits):
             xpass.append(f"{result.case.name}: XPASS {e.text!r} ({e.where}) passed: "

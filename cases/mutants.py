@@ -7,35 +7,23 @@ share of mutants its default run rejects; every mutant here must be caught.
 
 from __future__ import annotations
 
-import inspect
-import sys
-import textwrap
+import shlex
 
 from .group_a import MUTANTS_A
 from .group_b import MUTANTS_B
 from .group_c_layers import MUTANTS_C_LAYERS
 from .group_c_rnn import MUTANTS_C_RNN
 from .group_d import MUTANTS_D
-from .impl import Implementation, handwritten
+from .impl import Implementation, handwritten, mutated
 from .spec import CaseError, Mutant
 
 
-def mutate(m: Mutant, base: Implementation | None = None) -> Implementation:
-    """The base implementation (handwritten) with `m.function` replaced by its mutant."""
-    base = base or handwritten()
-    original = base.namespace.get(m.function)
-    if original is None:
-        raise CaseError(f"mutant {m.id!r}: {base.name} has no function {m.function!r}")
-    source = textwrap.dedent(inspect.getsource(original))
-    if source.count(m.old) != 1:
-        raise CaseError(f"mutant {m.id!r}: {m.old!r} occurs {source.count(m.old)} times in "
-                        f"{m.function}, not once; update the mutant to the current source")
-    namespace = dict(vars(sys.modules[original.__module__]))
-    exec(compile(source.replace(m.old, m.new), f"<mutant {m.id}>", "exec"), namespace)
-    # The def keeps the original's own name: an alias (`fused_backward = backward_fused`) is
-    # replaced by the mutant of the function it names.
-    return base.with_replacement(m.function, namespace[original.__name__], f"mutant {m.id}",
-                                 f" --mutant '{m.id}'")
+def mutate(m: Mutant) -> Implementation:
+    """The handwritten reference with `m.function` replaced by its mutant. The edit is tried here
+    (a stale mutant is a CaseError now, not in the worker) and made again where it runs."""
+    mutated(handwritten().namespace, m.function, m.old, m.new, m.id)
+    return Implementation(f"handwritten [mutant {m.id}]", selector=f" --mutant {shlex.quote(m.id)}",
+                          recipe=("mutant", m.function, m.old, m.new, m.id), contract="all")
 
 
 def verdict(result) -> str:

@@ -4,9 +4,9 @@ A point is a golden (the inputs a source prints numbers for, upstream gradient 1
 sample (the one a test id such as `staged-s3` names). At a point, the circuit comes from the JAX
 reference (cases/circuit.py, drawn by cases/draw.py); the expected gradients, and the bound each
 entry of an implementation's gradient must keep, are those of the suite's JAX check (the oracle
-values and `check.allowed`), so a picture marks wrong exactly what `test_matches_jax` fails (on a
+values and `compare.allowed`), so a picture marks wrong exactly what `test_matches_jax` fails (on a
 kink too: the references state the sources' conventions, cases/conventions.py). The
-implementation runs through `check.run_implementation`, which turns anything it does into a
+implementation runs through its worker (`check.run_samples`), which turns anything it does into a
 problem, never an exception. `gradref draw`, the HTML report and the pytest-html hook all come
 here.
 """
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import check, kinks, oracles
+from . import check, compare, kinks, oracles
 from .circuit import trace
 from .draw import FORMATS, Judged, PictureError, digraph, render
 from .heatmap import heatmap
@@ -108,7 +108,7 @@ class Run:
     """An implementation at a point: its gradients judged per input, and what went wrong."""
     name: str
     judged: dict = field(default_factory=dict)     # input name -> Judged
-    problems: list = field(default_factory=list)   # run_implementation's problems, in words
+    problems: list = field(default_factory=list)   # what the worker observed, in words
     kink: str = ""      # on a kink: what cases/kinks.py says of the gradient there, in words
 
     @property
@@ -119,20 +119,23 @@ class Run:
 def run_at(point: Point, impl: Implementation, dtype: str = "float64") -> Run:
     """Run `impl` at `point` and judge each gradient as the JAX check does (its bound and slack)."""
     case = point.case
-    fns, why = impl.lookup(case)
-    if fns is None:
-        return Run(impl.name, problems=[f"not implemented: {why}"])
     t = check.DTYPES[dtype]
-    _, grads, problems = check.run_implementation(case, fns, point.sample, t)
+    try:
+        block, why = check.run_samples(case, impl, [point.sample], dtype, ids=[point.label])
+    except check.WorkerDied as e:
+        return Run(impl.name, problems=[f"{e.status}: {e.reason}"])
+    if block is None:
+        return Run(impl.name, problems=[f"not implemented: {why}"])
+    _, grads, problems = block.sample(0)
     run = Run(impl.name, problems=list(problems))
     if grads is None:
         return run
     one = lambda xs: None if xs is None else tuple(x[None] for x in xs)   # noqa: E731
-    slack = None if point.probe is None else tuple(check.probe_scale(t) * p for p in point.probe)
-    limits = check.allowed(one(point.expected), one(slack), rtol(t))
+    slack = None if point.probe is None else tuple(compare.probe_scale(t) * p for p in point.probe)
+    limits = compare.allowed(one(point.expected), one(slack), rtol(t))
     other = False
     if case.kink and case.kink_distance(*point.sample.arrays.values()) == 0:
-        v = kinks.check_point(case, fns, point.sample, point.label, 0, t)
+        v = kinks.judge_point(case, grads, problems, point.sample, point.label, 0, t)
         other = v.status == "convention differs"
         run.kink = {"passed": "on the kink: the declared convention",
                     "convention differs": "on the kink: another valid subgradient, not wrong",

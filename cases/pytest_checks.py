@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from . import catalogue, check, kinks, known, mutants
-from .impl import Implementation, ImplementationError, handwritten, load
+from . import catalogue, check, kinks, known, mutants, worker
+from .impl import Implementation, ImplementationError, handwritten, load, not_implemented
 from .spec import Case, CaseError, Mutant
 
 
@@ -37,17 +37,19 @@ class Settings:
     dtype: str
     xfails: list
     prefix: str = ""      # of the options' names: "" in the checkout, "gradref-" for the plugin
+    timeout: float = worker.DEFAULT_TIMEOUT    # seconds a call of the implementation may take
     # How to rerun one test where the command is not the checkout's: the plugin's `pytest
     # --gradref-impl ...` ("": the verdicts' own reproduce lines, tests/test_reference.py, hold)
     rerun: str = ""
     results: dict = field(default_factory=dict)        # case name -> CaseResult, on first use
     case_entries: dict = field(default_factory=dict)   # --xfails case entry -> outcomes seen
+    seen: dict = field(default_factory=dict)   # case name -> implemented, for the case tests run
 
     def result(self, case: Case):
         """The case's results, computed on first use and shared by the tests of that case."""
         if case.name not in self.results:
             self.results[case.name] = check.check_case(case, self.impl, self.seed, self.samples,
-                                                       self.dtype)
+                                                       self.dtype, timeout=self.timeout)
         return self.results[case.name]
 
     def here(self, case: Case, sample):
@@ -81,6 +83,8 @@ def configure(config, prefix: str = "", mutant: str | None = None) -> Settings:
         return config.getoption(f"{prefix}{name}".replace("-", "_"))
     if opt("samples") < 1:
         raise pytest.UsageError(f"--{prefix}samples must be at least 1")
+    if opt("timeout") <= 0:
+        raise pytest.UsageError(f"--{prefix}timeout must be positive")
     if opt("dtype") not in check.DTYPES:
         raise pytest.UsageError(f"--{prefix}dtype must be one of {', '.join(sorted(check.DTYPES))}, "
                                 f"not {opt('dtype')!r}")
@@ -88,15 +92,19 @@ def configure(config, prefix: str = "", mutant: str | None = None) -> Settings:
         chosen = catalogue.select(opt("case"))
         if mutant:
             impl = mutants.mutate(mutants.find(mutant))
-        elif opt("impl"):
+        elif opt("impl") is not None:          # --impl "" is an error, not the default
             impl = load(opt("impl"))
+            worker.runner(impl, opt("timeout"))  # import it now: failing to is a usage error
         else:
             impl = handwritten()
         xfails = known.read(opt("xfails")) if opt("xfails") else []
     except (CaseError, ImplementationError) as e:
         raise pytest.UsageError(str(e)) from None
+    except worker.WorkerDied as e:
+        raise pytest.UsageError(f"--{prefix}impl {opt('impl')}: import failed: {e.status}: "
+                                f"{e.reason}") from None
     config.stash[SETTINGS] = Settings(chosen, impl, opt("samples"), opt("seed"), opt("dtype"), xfails,
-                                      prefix)
+                                      prefix, timeout=opt("timeout"))
     return config.stash[SETTINGS]
 
 
@@ -131,7 +139,9 @@ def implementation(request):
 def _held_result(request, case: Case):
     """The case's result, skipping the test where the implementation lacks the op or the case
     goes beyond its source's contract (the report says so; nothing to assert per sample)."""
-    result = request.config.stash[SETTINGS].result(case)
+    settings = request.config.stash[SETTINGS]
+    result = settings.result(case)
+    settings.seen[case.name] = not result.not_implemented
     if result.not_implemented:
         pytest.skip(f"not implemented: {result.not_implemented}")
     if result.status == "beyond contract":
@@ -150,7 +160,11 @@ def checked(case_sample, request):
 def kink_checked(kink_sample, request):
     """The verdict at this kink sample; skips when the implementation lacks the op."""
     case, j = kink_sample
-    v = _held_result(request, case).kinks[j]
+    result = _held_result(request, case)
+    if result.stopped:           # its worker crashed or hung before the kinks: not checked
+        pytest.fail(f"{case.name}-k{j}: not checked: {result.stopped}: {result.reason}",
+                    pytrace=False)
+    v = result.kinks[j]
     return dataclasses.replace(v, message=request.config.stash[SETTINGS].rerun_line(
         v.message, case, f"{check.TESTS['kink']}[{v.id}]"))
 
@@ -167,6 +181,15 @@ def assert_subgradient(verdict, implementation):
         return
     if verdict.status != "passed":
         pytest.fail(verdict.message, pytrace=False)
+
+
+def lacks(implementation, case: Case) -> str:
+    """Why `implementation` lacks `case` ("" when it has it), as its worker says."""
+    try:
+        defined = worker.runner(implementation).defines
+    except worker.WorkerDied:
+        return ""                       # the check itself reports the crash
+    return not_implemented(implementation.name, defined, case)
 
 
 def assert_passes(verdict):
@@ -278,12 +301,22 @@ def case_xpasses(settings: Settings | None) -> list:
             if "xfailed" not in seen and "passed" in seen]
 
 
+def nothing_checked(settings: Settings | None) -> bool:
+    """Case tests ran, and every one of them skipped: the implementation has none of the ops."""
+    return bool(settings and settings.seen) and not any(settings.seen.values())
+
+
 def finish(session, settings: Settings | None) -> None:
     if case_xpasses(settings) and session.exitstatus == 0:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    if nothing_checked(settings) and session.exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.NO_TESTS_COLLECTED   # 5, as gradref report's 3
 
 
 def summarize(terminalreporter, settings: Settings | None) -> None:
+    if nothing_checked(settings):
+        terminalreporter.write_line("nothing was checked: the implementation defines none of the "
+                                    "selected cases' ops (exit status 5)", red=True)
     for e in case_xpasses(settings):
         terminalreporter.write_line(f"XPASS(strict) {e.text!r} ({e.where}): no test of the case "
                                     "failed; remove it from the known failures", red=True)

@@ -11,23 +11,25 @@ import numpy as np
 
 from . import known as known_mod
 from . import mutants as mutants_mod
-from . import oracles
+from . import oracles, worker
 from .catalogue import get, select
 from .check import CHECKS, TESTS, CaseResult, check_case
-from .impl import Implementation
+from .impl import Implementation, ImplementationError
 from .tolerance import FD_DIRECTIONS, rtol
 
 
 def run(impl: Implementation, case_names=(), seed: int = 0, n: int = 20,
-        dtype: str = "float64") -> list[CaseResult]:
+        dtype: str = "float64", first: int = 0,
+        timeout: float = worker.DEFAULT_TIMEOUT) -> list[CaseResult]:
     chosen = select(case_names)
     for c in chosen:       # compile ahead, in the order checked, while earlier cases run
         oracles.prefetch(c)
-    return [check_case(c, impl, seed, n, dtype) for c in chosen]
+    return [check_case(c, impl, seed, n, dtype, first, timeout) for c in chosen]
 
 
 def mutation_score(case_names=(), seed: int = 0, n: int = 20) -> tuple[int, list]:
-    """(caught, missed mutants) over the mutants of the selected cases."""
+    """(caught, missed mutants) over the mutants of the selected cases. A mutant is caught when
+    its case fails (crashing or hanging would be caught too, but no mutant here does either)."""
     names = {c.name for c in select(case_names)}
     chosen = [m for m in mutants_mod.MUTANTS if m.case in names]
     missed = [m for m in chosen
@@ -39,7 +41,22 @@ def _e(x: float) -> str:
     return "-" if np.isnan(x) else f"{x:.1e}"
 
 
-STATUSES = ("passed", "failed", "not implemented", "beyond contract", "xfail", "xpass")
+STATUSES = ("passed", "failed", "crashed", "timeout", "not implemented", "beyond contract", "xfail",
+            "xpass")
+BAD = ("failed", "crashed", "timeout", "xpass")
+# Exit statuses of `gradref report` and `gradref check-results` (README, "Exit statuses").
+EXIT_PASSED, EXIT_FAILED, EXIT_USAGE, EXIT_NOTHING_CHECKED = 0, 1, 2, 3
+
+
+def exit_status(status: list[str], mutants_missed: bool = False) -> int:
+    """0 only when at least one case was checked and all passed (known failures and cases beyond
+    the source's contract included); 1 when any failed, crashed, timed out or passed unexpectedly
+    (or a mutant was missed); 3 when nothing was checked (every case not implemented)."""
+    if mutants_missed or any(st in BAD for st in status):
+        return EXIT_FAILED
+    if not any(st in ("passed", "xfail", "beyond contract") for st in status):
+        return EXIT_NOTHING_CHECKED
+    return EXIT_PASSED
 
 
 def statuses(results: list[CaseResult], entries=()) -> list[str]:
@@ -75,7 +92,7 @@ def table(results: list[CaseResult], status: list[str] | None = None) -> str:
         c = r.case
         fd = "full" if c.fd_mode == "full" else f"{FD_DIRECTIONS} dirs"
         kink = f"{r.kink_status.upper()} ({len(r.kinks)})" if r.kinks else "-"
-        rows.append((c.name, c.source.split(" ")[0], str(len(r.samples)), _e(r.worst("forward")),
+        rows.append((c.name, c.source.split(" ")[0], str(r.checked), _e(r.worst("forward")),
                      _e(r.worst("jax")), _e(r.worst("fd")), fd, kink, st.upper()))
     widths = [max(len(row[k]) for row in rows) for k in range(len(rows[0]))]
     lines = ["  ".join(v.ljust(w) if k in (0, 1, 6, 7, 8) else v.rjust(w)
@@ -89,6 +106,9 @@ def details(results: list[CaseResult], per_case: int = 3, status: list[str] | No
     for r, st in zip(results, status or [r.status for r in results]):
         if r.status == "not implemented":
             out.append(f"{r.case.name}: not implemented ({r.not_implemented})")
+        if r.stopped:
+            out.append(f"{r.case.name}: {r.stopped.upper()}: {r.reason}")
+            continue
         differs = [k for k in r.kinks if k.status == "convention differs"]
         if differs:
             out.append(f"{r.case.name}: at its kinks, another convention on {len(differs)} of "
@@ -114,8 +134,8 @@ def details(results: list[CaseResult], per_case: int = 3, status: list[str] | No
 
 def _ops(cases: list[dict]) -> dict:
     """Per op (several cases may share one): the worst status of its cases."""
-    rank = {"failed": 0, "xpass": 1, "xfail": 2, "beyond contract": 3, "passed": 4,
-            "not implemented": 5}
+    rank = {"crashed": 0, "timeout": 0, "failed": 0, "xpass": 1, "xfail": 2, "beyond contract": 3,
+            "passed": 4, "not implemented": 5}
     ops: dict = {}
     for c in cases:
         op = ops.setdefault(c["op"], {"status": c["status"], "cases": []})
@@ -133,7 +153,8 @@ def to_json(results, impl, seed, n, dtype, score, seconds, status=None, notes=()
         cases.append({
             "case": r.case.name, "op": r.case.op, "source": r.case.source, "status": st,
             "not_implemented": r.not_implemented or None,
-            "beyond_contract": r.case.beyond_contract or None, "samples": len(r.samples),
+            "beyond_contract": r.case.beyond_contract or None, "samples": r.checked,
+            "reason": r.reason or None,
             "fd_mode": r.case.fd_mode, "kink": r.case.kink or None,
             "at_kinks": {"status": r.kink_status or None, "samples": len(r.kinks),
                          "verdicts": [{"id": k.id, "status": k.status, "message": k.message or None}
@@ -163,19 +184,27 @@ def render(results: list[CaseResult], header: str, status: list[str], notes=(),
     more = "\n".join([details(results, status=status)] + list(notes)).strip()
     if more:
         print("\n" + more)
-    known = "".join(f", {counts[s]} {s}" for s in ("beyond contract", "xfail", "xpass") if counts[s])
+    more = "".join(f", {counts[s]} {s}" for s in ("crashed", "timeout", "beyond contract",
+                                                  "xfail", "xpass") if counts[s])
     differ = sum(r.kink_status == "convention differs" for r in results)
-    known += f", {differ} with another convention at kinks" if differ else ""
+    more += f", {differ} with another convention at kinks" if differ else ""
     print(f"\n{len(results)} cases: {counts['passed']} passed, {counts['failed']} failed, "
-          f"{counts['not implemented']} not implemented{known}; "
-          f"{sum(len(r.samples) for r in results)} samples checked in {seconds:.1f} s")
+          f"{counts['not implemented']} not implemented{more}; "
+          f"{sum(r.checked for r in results)} samples checked in {seconds:.1f} s")
+    if not any(st in ("passed", "xfail", "beyond contract", *BAD) for st in status):
+        print("nothing was checked: no case is implemented (exit status 3)")
     return counts
 
 
 def main(args, impl: Implementation) -> int:
     start = time.perf_counter()
     entries = known_mod.read(args.xfails) if getattr(args, "xfails", None) else []
-    results = run(impl, args.case, args.seed, args.samples, args.dtype)
+    first, n = (args.sample, 1) if args.sample is not None else (0, args.samples)
+    try:    # import it now: an import that fails is a usage error (2), before any case runs
+        worker.runner(impl, args.timeout)
+    except worker.WorkerDied as e:
+        raise ImplementationError(f"--impl {impl.name}: import failed: {e.status}: {e.reason}") from None
+    results = run(impl, args.case, args.seed, n, args.dtype, first, args.timeout)
     judged = [known_mod.judge(r, entries) for r in results]
     status = [st for st, _ in judged]
     notes = [line for _, ns in judged for line in ns]
@@ -185,9 +214,10 @@ def main(args, impl: Implementation) -> int:
     if impl.name == "handwritten" and not args.no_mutants:
         score = mutation_score(args.case, args.seed, args.samples)
     seconds = time.perf_counter() - start
-    counts = render(results, f"gradref report: {impl.name}, {args.samples} samples per case, seed "
-                    f"{args.seed}, {args.dtype} (forward/jax bound {rtol(np.dtype(args.dtype)):.1e}; "
-                    "fd bound estimated per sample)", status, notes, seconds)
+    which = f"sample {first}" if args.sample is not None else f"{n} samples per case"
+    render(results, f"gradref report: {impl.name}, {which}, seed "
+           f"{args.seed}, {args.dtype} (forward/jax bound {rtol(np.dtype(args.dtype)):.1e}; "
+           "fd bound estimated per sample)", status, notes, seconds)
     if score is not None:
         caught, missed = score
         total = caught + len(missed)
@@ -196,16 +226,15 @@ def main(args, impl: Implementation) -> int:
               + ("" if not missed else "; missed: " + ", ".join(m.id for m in missed)))
     if args.json:
         Path(args.json).write_text(json.dumps(to_json(
-            results, impl, args.seed, args.samples, args.dtype, score, seconds, status, notes),
+            results, impl, args.seed, n, args.dtype, score, seconds, status, notes),
             indent=2))
         print(f"wrote {args.json}")
     if getattr(args, "html", None):
         from . import html_report
-        doc = to_json(results, impl, args.seed, args.samples, args.dtype, score, seconds, status,
-                      notes)
+        doc = to_json(results, impl, args.seed, n, args.dtype, score, seconds, status, notes)
         Path(args.html).write_text(html_report.render(html_report.attach_pictures(doc, impl)))
         print(f"wrote {args.html}")
-    return 1 if counts["failed"] or counts["xpass"] or (score is not None and score[1]) else 0
+    return exit_status(status, score is not None and bool(score[1]))
 
 
 def main_results(args, vectors, results: dict) -> int:
@@ -223,7 +252,7 @@ def main_results(args, vectors, results: dict) -> int:
     seconds = time.perf_counter() - start
     seed = docs[0]["seed"] if docs else 0
     n = max((len(d["samples"]) for d in docs), default=0)
-    counts = render(checked, f"gradref check-results: {name} ({args.results}) against "
+    render(checked, f"gradref check-results: {name} ({args.results}) against "
                     f"{args.vectors}, {n} samples per case, seed {seed}, float64 (forward/jax "
                     f"bound {rtol(np.float64):.1e}; fd bound estimated per sample)",
                     status, notes, seconds)
@@ -231,4 +260,4 @@ def main_results(args, vectors, results: dict) -> int:
         Path(args.json).write_text(json.dumps(to_json(
             checked, name, seed, n, "float64", None, seconds, status, notes), indent=2))
         print(f"wrote {args.json}")
-    return 1 if counts["failed"] or counts["xpass"] else 0
+    return exit_status(status)

@@ -16,14 +16,19 @@ their JSON value (tuples as arrays).
 from __future__ import annotations
 
 import json
+import re
+import sys
 from pathlib import Path
 
 import numpy as np
 
-from . import check, kinks, oracles
+from . import check, kinks, oracles, worker
+from .calls import BlockRun, fold
 from .catalogue import select
-from .check import CaseResult
+from .check import CaseResult, stop_case
+from .compare import judge, probe_scale
 from .impl import Implementation, ImplementationError
+from .worker import WorkerDied
 from .sampling import Sample
 from .spec import Arg, Case, CaseError, Integers, Static
 from .tolerance import (FD_COND, FD_DIRECTIONS, FD_SAFETY, FD_STEP, FD_STEP_FLOOR, PROBE_SLACK,
@@ -320,10 +325,12 @@ def case_of(doc: dict) -> Case:
     def shapes_only(*_):    # the checker asks the reference only for its output shapes
         outs = tuple(np.zeros(s) for s in shapes)
         return outs if len(outs) > 1 else outs[0]
+    names = {"forward": doc["functions"][0], "backward": doc["functions"][1]} \
+        if doc["style"] == "pair" else {}      # the functions to call, as the file names them
     return Case(doc["case"], doc["op"], doc["source"], args, reference=shapes_only,
                 outputs=tuple(o["name"] for o in doc["outputs"]), style=doc["style"],
                 kink=doc["kink"] or "", fd=doc["fd"]["mode"],
-                beyond_contract=doc["beyond_contract"] or "")
+                beyond_contract=doc["beyond_contract"] or "", **names)
 
 
 def oracle_values(doc: dict) -> oracles.OracleValues:
@@ -367,14 +374,22 @@ def kink_oracle(entry: dict) -> kinks.KinkOracle:
                             np.concatenate([f64(v).ravel() for v in entry["declared"].values()]))
 
 
-def judge_kinks(case: Case, doc: dict, by_id: dict, repro) -> list:
+def judge_kinks(case: Case, doc: dict, by_id: dict, repro, results_path: str) -> list:
     """The results file's gradients at the vectors' kink samples, judged as cases/kinks.py does."""
     verdicts = []
     for entry in doc["kinks"]:
         sid, problems = entry["id"], []
         got = by_id.get(sid)
-        grads = None if got is None else _named(got, doc["gradients"], "gradient {}", problems)
-        if got is None or grads is None:
+        if isinstance(got, dict):
+            reported = got.get("problems", [])
+            problems += [fold(p) for p in reported] if isinstance(reported, list) else \
+                ["problems: expected a list of strings"]
+        elif got is not None:
+            problems.append(f"{results_path}: sample {sid}: is {type(got).__name__}, expected an "
+                            "object: name -> value")
+        grads = None if not isinstance(got, dict) else _named(got, doc["gradients"], "gradient",
+                                                               results_path, problems)
+        if got is None or grads is None or problems:
             why = f"no result for kink sample {sid}" if got is None else "; ".join(problems)
             v = kinks.KinkVerdict(sid, "failed", f"{sid}: {why}")
         else:
@@ -401,64 +416,139 @@ def _check_tolerances(doc: dict) -> None:
 
 # --- results files -----------------------------------------------------------------------------
 
-def compute_results(impl: Implementation, docs: list[dict]) -> dict:
-    """Run a Python implementation on the vectors' inputs: a results file, as another language
-    would write it (ops the implementation lacks are left out)."""
+RESULT_STATUSES = ("crashed", "timeout")
+_DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?(nan|inf|infinity)", re.I)
+_HEX = re.compile(r"[+-]?0x[0-9a-f]*\.?[0-9a-f]*(p[+-]?\d+)?", re.I)
+
+
+def compute_results(impl: Implementation, docs: list[dict],
+                    timeout: float = worker.DEFAULT_TIMEOUT) -> dict:
+    """Run a Python implementation on the vectors' inputs, through the same worker as `gradref
+    report`: a results file, as another language would write it. What the worker observed goes
+    into it too (`problems` per sample, `status` where the worker crashed or hung), so that
+    check-results reaches the report's verdict. Ops the implementation lacks are left out."""
     results = {}
     for doc in docs:
         case = case_of(doc)
-        if not all(n in impl.namespace for n in doc["functions"]):
+        ids = [s["id"] for s in doc["samples"]]
+        try:
+            run, _ = check.run_samples(case, impl, [sample_of(case, doc, i) for i in
+                                                    range(len(ids))], "float64", timeout, ids)
+        except WorkerDied as e:
+            results |= {sid: {"status": e.status, "problems": [e.reason]} for sid in ids}
             continue
-        fns = tuple(impl.namespace[n] for n in doc["functions"])
-        for i, s in enumerate(doc["samples"]):
-            outs, grads, _ = check.run_implementation(case, fns, sample_of(case, doc, i), np.float64)
+        if run is None:             # not implemented: left out
+            continue
+        for i, sid in enumerate(ids):
+            outs, grads, problems = run.sample(i)
             entry = {}
             for names, values in ((case.outputs, outs), (case.grad_names, grads)):
                 if values is not None:
                     entry |= {k: v.tolist() for k, v in zip(names, values)}
-            results[s["id"]] = entry
-        for k in doc["kinks"]:
-            _, grads, _ = check.run_implementation(case, fns, kink_sample_of(case, k), np.float64)
-            if grads is not None:
-                results[k["id"]] = {g: v.tolist() for g, v in zip(case.grad_names, grads)}
+            if problems:
+                entry["problems"] = problems
+            results[sid] = entry
+        if doc["kinks"]:            # the kink samples: their gradients (and what was observed)
+            at = [kink_sample_of(case, k) for k in doc["kinks"]]
+            for k, (grads, problems) in zip(doc["kinks"], kinks.run(
+                    case, impl, at, [k["id"] for k in doc["kinks"]], "float64", timeout)):
+                entry = {} if grads is None else {
+                    g: v.tolist() for g, v in zip(case.grad_names, grads)}
+                results[k["id"]] = entry | ({"problems": problems} if problems else {})
     return {"format": RESULTS_FORMAT, "version": VERSION, "implementation": impl.name,
             "results": results}
 
 
-def _value(raw, shape, what: str, problems: list) -> np.ndarray | None:
-    if isinstance(raw, str):          # hex floats ("0x1.8p+1") and "nan"/"inf" are accepted too
-        try:
-            raw = float.fromhex(raw)
-        except ValueError:
-            raw = float(raw) if raw.lower().lstrip("+-") in ("nan", "inf", "infinity") else raw
+def read_results(path: str) -> dict:
+    """A results file, its structure checked: one line naming the file and what is wrong (a
+    usage error) when it is not a gradref-results file of this version."""
     try:
-        value = np.asarray(raw, dtype=np.float64)
-    except (TypeError, ValueError):
-        problems.append(f"{what} is not a number or a nested list of numbers")
-        return None
-    return check._array(value, tuple(shape), np.float64, what, problems)
+        with open(path) as f:
+            doc = json.load(f)
+    except RecursionError:
+        raise ImplementationError(f"{path}: nested too deeply to read") from None
+    except (OSError, ValueError) as e:
+        raise ImplementationError(f"{path}: {e}") from None
+    if not isinstance(doc, dict) or doc.get("format") != RESULTS_FORMAT:
+        raise ImplementationError(f"{path}: not a {RESULTS_FORMAT} file: an object with "
+                                  f'"format": "{RESULTS_FORMAT}" (see docs/checking-your-own.md)')
+    if doc.get("version") != VERSION:
+        raise ImplementationError(f"{path}: version {doc.get('version')!r}; this gradref reads "
+                                  f"{RESULTS_FORMAT} version {VERSION}")
+    if not isinstance(doc.get("results"), dict):
+        raise ImplementationError(f"{path}: \"results\" is {type(doc.get('results')).__name__}"
+                                  "; expected an object: sample id -> {name: value}")
+    return doc
 
 
-def _named(entry: dict, specs: list, label: str, problems: list) -> tuple | None:
-    """The arrays `specs` names from one sample's results; None if any is missing or unusable."""
+def _number(raw, what: str) -> float:
+    """One entry: a JSON number, or a string holding a decimal, a hex float (0x...), nan or inf."""
+    if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
+        raise ValueError(f"{what} holds {type(raw).__name__}, not a number")
+    if isinstance(raw, str):
+        if _HEX.fullmatch(raw.strip()):
+            return float.fromhex(raw)
+        if _DECIMAL.fullmatch(raw.strip()):
+            return float(raw)
+        raise ValueError(f"{what} holds the string {raw[:40]!r}, not a number")
+    try:
+        return float(raw)
+    except OverflowError:
+        raise ValueError(f"{what} holds an integer too large for a float64") from None
+
+
+def _tensor(raw, shape: tuple, what: str):
+    """Nested lists of the declared shape, as nested lists of floats (ValueError saying what is
+    off otherwise); never deeper than the shape, so any nesting is read in bounded time."""
+    if not shape:
+        if isinstance(raw, list):
+            raise ValueError(f"{what} is a list of {len(raw)} where a number was expected "
+                             "(nested deeper than its shape)")
+        return _number(raw, what)
+    if not isinstance(raw, list):
+        raise ValueError(f"{what} is {'a number' if isinstance(raw, (int, float)) else type(raw).__name__}"
+                         f" where a list of {shape[0]} was expected (shape {shape})")
+    if len(raw) != shape[0]:
+        raise ValueError(f"{what} has {len(raw)} entries where {shape[0]} were expected (shape "
+                         f"{shape})")
+    return [_tensor(x, shape[1:], what) for x in raw]
+
+
+def _named(entry: dict, specs: list, kind: str, where: str, problems: list) -> tuple | None:
+    """The arrays `specs` names (outputs or gradients: `kind`) from one sample's results in the
+    file `where`; None if any is missing or unusable (and a problem says so)."""
     values = []
     for spec in specs:
-        what = label.format(spec["name"])
+        what = f"{kind} {spec['name']}" if kind == "gradient" else f"{kind} {spec['name']!r}"
         if spec["name"] not in entry:
-            problems.append(f"no {what}")
+            problems.append(f"{where}: no {what}")
             values.append(None)
-        else:
-            values.append(_value(entry[spec["name"]], spec["shape"], what, problems))
+            continue
+        try:
+            value = np.asarray(_tensor(entry[spec["name"]], tuple(spec["shape"]), what),
+                               dtype=np.float64)
+        except ValueError as e:
+            problems.append(f"{where}: {e}")
+            values.append(None)
+            continue
+        bad = int(np.sum(~np.isfinite(value)))
+        if bad:
+            problems.append(f"{where}: {what} has {bad} non-finite entries (nan or inf)")
+        values.append(value)
     return None if any(v is None for v in values) else tuple(values)
 
 
 def check_results(docs: list[dict], results: dict, vectors: str, results_path: str) -> list[CaseResult]:
-    """Judge a results file against the vectors: same checks, tolerances and verdicts as report."""
-    if results.get("format") != RESULTS_FORMAT:
-        raise ImplementationError(f"{results_path}: not a {RESULTS_FORMAT} file "
-                                  "(see docs/checking-your-own.md)")
-    by_id = results.get("results", {})
-    name = results.get("implementation", results_path)
+    """Judge a results file against the vectors: same checks, tolerances and verdicts as report.
+    Unknown sample ids and keys are warned about on stderr."""
+    by_id = results["results"]
+    name = str(results.get("implementation", results_path))
+    known_ids = {s["id"] for d in docs for s in d["samples"] + d["kinks"]}
+    unknown = [k for k in by_id if k not in known_ids]
+    if unknown:
+        print(f"warning: {results_path}: {len(unknown)} sample id(s) not in {vectors}: "
+              f"{', '.join(map(repr, unknown[:3]))}{' ...' if len(unknown) > 3 else ''}",
+              file=sys.stderr)
     out = []
     for doc in docs:
         _check_tolerances(doc)
@@ -469,26 +559,72 @@ def check_results(docs: list[dict], results: dict, vectors: str, results_path: s
             result.not_implemented = f"{results_path} has no result for any sample of {case.name}"
             out.append(result)
             continue
-        runs = []
-        for sid in ids:
-            entry, problems = by_id.get(sid), []
-            outs = grads = None
+        names = {*case.outputs, *case.grad_names, "problems", "status"}
+        n = len(ids)
+        outputs = tuple(np.zeros((n, *o["shape"])) for o in doc["outputs"])
+        grads = tuple(np.zeros((n, *g["shape"])) for g in doc["gradients"])
+        outputs_ok, grads_ok = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+        problems: dict = {}
+        stopped = None
+        for i, sid in enumerate(ids):
+            entry, said = by_id.get(sid), []
+            where = f"{results_path}: sample {sid}"
             if entry is None:
-                problems.append(f"no result for sample {sid}")
+                said.append(f"no result for sample {sid}")
+            elif not isinstance(entry, dict):
+                said.append(f"{where}: is {type(entry).__name__}, expected an object: name -> value")
             else:
-                outs = _named(entry, doc["outputs"], "output {!r}", problems)
-                grads = _named(entry, doc["gradients"], "gradient {}", problems)
-            runs.append((outs, grads, problems))
-
-        def repro(chk, sid):
-            return (f"reproduce: gradref check-results {vectors} {results_path} "
-                    f"--case {case.name}   # {sid}, {check.TESTS[chk]}")
-        result.samples = check.judge(case, ids, runs, oracle_values(doc),
-                                     doc["tolerances"]["forward_and_gradient_rtol"], repro,
-                                     check.probe_scale(np.float64))
-        result.kinks = judge_kinks(case, doc, by_id, repro)
+                extra = sorted(k for k in entry if k not in names)
+                if extra:
+                    print(f"warning: {where}: unknown key(s) {', '.join(map(repr, extra))}",
+                          file=sys.stderr)
+                reported = entry.get("problems", [])
+                if not (isinstance(reported, list) and all(isinstance(p, str) for p in reported)):
+                    said.append(f"{where}: problems: expected a list of strings")
+                else:
+                    said.extend(fold(p) for p in reported)
+                status = entry.get("status")
+                if status is not None and status not in RESULT_STATUSES:
+                    said.append(f"{where}: status: {str(status)[:40]!r} is neither of "
+                                f"{', '.join(RESULT_STATUSES)}")
+                elif status is not None and stopped is None:
+                    stopped = (i, status, "; ".join(said) or "no reason given")
+                got = _named(entry, doc["outputs"], "output", results_path, said)
+                if got is not None:
+                    outputs_ok[i] = True
+                    for x, v in zip(outputs, got):
+                        x[i] = v
+                got = _named(entry, doc["gradients"], "gradient", results_path, said)
+                if got is not None:
+                    grads_ok[i] = True
+                    for x, v in zip(grads, got):
+                        x[i] = v
+            if said:
+                problems[i] = said
+        upto = n if stopped is None else stopped[0]    # a crash or hang stops the case there
+        run = BlockRun(tuple(x[:upto] for x in outputs), tuple(x[:upto] for x in grads),
+                       outputs_ok[:upto], grads_ok[:upto],
+                       {i: p for i, p in problems.items() if i < upto})
+        repro = lambda chk, sid: _repro(vectors, results_path, case, chk, sid)   # noqa: E731
+        ov = oracle_values(doc)
+        if upto:
+            ov_first = oracles.OracleValues(**{
+                k: tuple(x[:upto] for x in v) if isinstance(v, tuple) else
+                None if v is None else v[:upto] for k, v in vars(ov).items()})
+            result.samples = judge(case, ids[:upto], run, ov_first,
+                                   doc["tolerances"]["forward_and_gradient_rtol"],
+                                   lambda chk, i: repro(chk, ids[i]), probe_scale(np.float64))
+        if stopped is not None:
+            stop_case(result, WorkerDied(stopped[1], stopped[2]), upto, n - upto, repro)
+        else:
+            result.kinks = judge_kinks(case, doc, by_id, repro, results_path)
         out.append(result)
     return out
+
+
+def _repro(vectors: str, results_path: str, case: Case, chk: str, sid: str) -> str:
+    return (f"reproduce: gradref check-results {Path(vectors).resolve()} "
+            f"{Path(results_path).resolve()} --case {case.name}   # {sid}, {check.TESTS[chk]}")
 
 
 # --- the JSON Schema of a vector file -----------------------------------------------------------

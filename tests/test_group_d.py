@@ -13,7 +13,7 @@ import pytest
 
 import cases
 import handwritten as hw
-from cases import check, mutants, oracles
+from cases import calls, check, mutants, oracles
 from cases.spec import Mutant
 from cases.tolerance import rtol
 
@@ -78,22 +78,34 @@ def _extreme_samples(case, n=20):
         yield check.Sample(case, s.index, arrays, s.douts, None)
 
 
+def _in_process(implementation, case):
+    """The case's functions, to call in this process (under NumPy's strictest error settings, or
+    timing and tracing its allocations): gradref's own code only. Another implementation is
+    untrusted and runs in its worker (the per-sample checks); these tests skip it."""
+    if not implementation.own:
+        pytest.skip("calls the implementation in the test process: gradref's own code only")
+    fns, why = implementation.lookup(case)
+    if fns is None:
+        pytest.skip(f"not implemented: {why}")
+    return fns
+
+
 def _run_strict(case, fns, s):
     """Run the op with every NumPy floating-point error and every warning raised (underflow to 0
     or a subnormal is the correct double here, not an error)."""
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         with np.errstate(all="raise", under="ignore"):
-            return check.run_implementation(case, fns, s, np.float64)
+            plan = check.call_plan(case)
+            return calls.run_block(fns, plan, "float64", [s.arrays[k][None] for k in plan.inputs],
+                                   [d[None] for d in s.douts]).sample(0)
 
 
 @pytest.mark.parametrize("name", LOGITS)
 def test_logits_of_magnitude_1000_raise_no_warning_and_give_no_nan(name, implementation):
     """No overflow, no invalid operation, no warning, every output and gradient finite."""
     case = cases.get(name)
-    fns, why = implementation.lookup(case)
-    if fns is None:
-        pytest.skip(f"not implemented: {why}")
+    fns = _in_process(implementation, case)
     for s in _extreme_samples(case):
         outs, grads, problems = _run_strict(case, fns, s)
         assert not problems, f"{s.id} at magnitude 1000: {'; '.join(problems)}"
@@ -105,9 +117,7 @@ def test_logits_of_magnitude_1000_match_jax(name, implementation):
     gradients are differences of nearly equal terms (softmax: p_i (g_i - <g, p>) with p one-hot),
     so errors are measured against the larger of the values and the terms' scale max |dout|."""
     case = cases.get(name)
-    fns, why = implementation.lookup(case)
-    if fns is None:
-        pytest.skip(f"not implemented: {why}")
+    fns = _in_process(implementation, case)
     compared = 0
     for s in _extreme_samples(case):
         outs, grads, problems = _run_strict(case, fns, s)
@@ -129,9 +139,7 @@ def test_softmax_jvp_never_builds_the_jacobian(implementation):
     """At K = 10^5 the backward runs in well under a second and allocates a few copies of x;
     the K x K Jacobian would be 80 GB."""
     case = cases.get("softmax_jvp")
-    fns, why = implementation.lookup(case)
-    if fns is None:
-        pytest.skip(f"not implemented: {why}")
+    fns = _in_process(implementation, case)
     rng = np.random.default_rng(0)
     x, g = 3.0 * rng.standard_normal((1, 10**5)), rng.standard_normal((1, 10**5))
     p, cache = fns[0](x)

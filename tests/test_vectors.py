@@ -175,7 +175,8 @@ def test_missing_and_malformed_results_are_clear_failures(tmp_path, handwritten_
     staged, exp = sorted(doc["cases"], key=lambda c: c["case"] != "staged")
     messages = " ".join(f["message"] for f in staged["failures"])
     assert rc == 1 and exp["status"] == "not implemented" and staged["status"] == "failed"
-    for part in ("staged-s1: no gradient dy", "staged-s2: gradient dx has shape (2,), expected ()",
+    for part in (f"staged-s1: {path}: no gradient dy",
+                 f"staged-s2: {path}: gradient dx is a list of 2 where a number was expected",
                  "staged-s3: no result for sample staged-s3"):
         assert part in messages
 
@@ -202,3 +203,64 @@ def test_kink_samples_travel_in_the_vectors_and_are_judged_like_report(tmp_path,
     assert "not a subgradient at the kink: along u = all ones" in bad[0]["message"]
     assert f"gradref check-results {VECTORS} {path} --case max_gate   # max_gate-k1, " \
            "test_at_kink" in bad[0]["message"]
+
+
+# --- results files are read strictly: never misread, one line for what is wrong -----------------
+
+@pytest.mark.parametrize("edit, says", [
+    (lambda d: d.update(results=None), '"results" is NoneType; expected an object'),
+    (lambda d: d.update(version=2), "version 2; this gradref reads gradref-results version 1"),
+    (lambda d: d.pop("format"), "not a gradref-results file"),
+])
+def test_a_malformed_results_file_is_a_usage_error_in_one_line(tmp_path, capsys, edit, says,
+                                                              handwritten_results):
+    doc = json.loads(handwritten_results.read_text())
+    edit(doc)
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(doc))
+    assert cli.main(["check-results", str(VECTORS), str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{path}: " in err and says in err
+
+
+@pytest.mark.parametrize("text", ["[1, 2]", "null", "[" * 100_000 + "]" * 100_000])
+def test_a_results_file_that_is_not_an_object_is_one_line(tmp_path, capsys, text):
+    path = tmp_path / "bad.json"
+    path.write_text(text)
+    assert cli.main(["check-results", str(VECTORS), str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_values_are_read_as_written_or_refused_with_file_sample_and_key(tmp_path, handwritten_results):
+    doc = json.loads(handwritten_results.read_text())
+    r = doc["results"]
+    r["staged-s0"]["dx"] = repr(r["staged-s0"]["dx"])           # a decimal string: its value
+    r["staged-s1"]["dx"] = float(r["staged-s1"]["dx"]).hex()    # a hex float, with 0x
+    r["staged-s2"]["dx"] = "abc"
+    r["staged-s3"] = 0.5
+    r["staged-s4"]["dx"] = 10 ** 400
+    r["staged-s5"]["dx"] = [[r["staged-s5"]["dx"]]]
+    r["staged-s6"]["dy"] = "10"                                 # not 16: decimals stay decimal
+    r["staged-s7"]["extra"] = 1
+    path = tmp_path / "odd.json"
+    path.write_text(json.dumps(doc))
+    rc, verdicts = check_results(tmp_path, path, "--case", "staged")
+    failures = {f["message"].split(":")[0]: f["message"].split("\n")[0]
+                for f in verdicts["cases"][0]["failures"] if f["check"] == "behaved"}
+    assert rc == 1 and sorted(failures) == ["staged-s2", "staged-s3", "staged-s4", "staged-s5"]
+    assert failures["staged-s2"] == f"staged-s2: {path}: gradient dx holds the string 'abc', not a number"
+    assert failures["staged-s3"] == f"staged-s3: {path}: sample staged-s3: is float, expected an object: name -> value"
+    assert "gradient dx holds an integer too large for a float64" in failures["staged-s4"]
+    assert "gradient dx is a list of 1 where a number was expected" in failures["staged-s5"]
+    jax = {f["message"].split(":")[0] for f in verdicts["cases"][0]["failures"] if f["check"] == "jax"}
+    assert "staged-s6" in jax and "staged-s0" not in jax and "staged-s1" not in jax
+
+
+def test_a_file_with_no_known_sample_checks_nothing(tmp_path, capsys):
+    path = tmp_path / "strangers.json"
+    path.write_text(json.dumps({"format": "gradref-results", "version": 1,
+                                "results": {"nonsense-s0": {"out": 1.0}}}))
+    assert cli.main(["check-results", str(VECTORS), str(path), "--case", "staged"]) == 3
+    captured = capsys.readouterr()
+    assert "1 sample id(s) not in" in captured.err and "nothing was checked" in captured.out

@@ -4,7 +4,7 @@
 
     results = gradref.check("my_layers.py", cases=["affine", "relu"])
     results.passed                  # True unless a case failed
-    results.status["affine"]        # passed, failed, not implemented, beyond contract
+    results.status["affine"]        # passed, failed, crashed, timeout, not implemented, ...
     results.messages["affine"]      # what `gradref report` says about the case ("" if nothing)
     results.to_json()               # the document `gradref report --json` writes
     print(results)                  # the report: table, details, summary line
@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 __all__ = ["check", "assert_conforms", "Results", "ImplementationError"]
 # The only failures check() reports as a status: everything else it counts (not implemented,
 # beyond contract) is not held against the implementation, as in `gradref report`.
-FAILING = ("failed", "xpass")
+FAILING = ("failed", "crashed", "timeout", "xpass")
 
 
 class ImplementationError(Exception):
@@ -61,15 +61,23 @@ class Results:
         return self.text
 
 
-def _implementation(impl):
+def _implementation(impl, timeout: float):
+    """The Implementation `impl` names, imported in its worker process (cases/worker.py) now, so
+    that one that cannot be imported is an ImplementationError here."""
     from .cases import impl as impl_mod
+    from .cases import worker
     if isinstance(impl, types.ModuleType):
-        return impl_mod.from_module(impl)
+        return impl_mod.from_module(impl)      # already imported, in this process: run here
     if isinstance(impl, (str, os.PathLike)):
         try:
-            return impl_mod.load(os.fspath(impl))
+            implementation = impl_mod.load(os.fspath(impl))
+            worker.runner(implementation, timeout)
         except impl_mod.ImplementationError as e:
             raise ImplementationError(str(e)) from None
+        except worker.WorkerDied as e:
+            raise ImplementationError(f"--impl {impl}: import failed: {e.status}: {e.reason}") \
+                from None
+        return implementation
     raise TypeError(f"impl: give a .py file, a folder, a module name or a module object, "
                     f"not a {type(impl).__name__}")
 
@@ -79,25 +87,27 @@ def check(impl, cases=None, samples: int = 20, seed: int = 0, dtype: str = "floa
     """Check `impl` on the catalogue (or the named `cases`: one name or a list), `samples` random
     samples per case, as `gradref report` does (without the mutation score). Never raises for what
     the implementation does; raises ValueError for bad arguments and ImplementationError for an
-    implementation that cannot be imported. `timeout` is reserved for the per-case time limit of
-    the worker process that is coming (it runs implementations in a separate process); today the
-    checks run in this process with no limit, and any other value than None raises."""
+    implementation that cannot be imported. The implementation runs in a worker process of its
+    own (a module object given as `impl` runs in this process, where it already is); `timeout` is
+    the longest one call of it may take, in seconds (None: gradref's default, 60): past it the
+    case is "timeout", and a worker that dies makes it "crashed"."""
     from .cases import check as check_mod
     from .cases import report
     from .cases.spec import CaseError
+    from .cases.worker import DEFAULT_TIMEOUT
 
-    if timeout is not None:
-        raise NotImplementedError("gradref.check(timeout=...): reserved; implementations run in "
-                                  "this process, without a time limit, in this version")
+    timeout = DEFAULT_TIMEOUT if timeout is None else timeout
+    if not isinstance(timeout, (int, float)) or timeout <= 0:
+        raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
     names = [cases] if isinstance(cases, str) else list(cases or ())
     if not isinstance(samples, int) or samples < 1:
         raise ValueError(f"samples must be an int of at least 1, not {samples!r}")
     if dtype not in check_mod.DTYPES:
         raise ValueError(f"dtype must be one of {', '.join(sorted(check_mod.DTYPES))}, not {dtype!r}")
-    implementation = _implementation(impl)
+    implementation = _implementation(impl, timeout)
     start = time.perf_counter()
     try:
-        case_results = report.run(implementation, names, seed, samples, dtype)
+        case_results = report.run(implementation, names, seed, samples, dtype, 0, timeout)
     except CaseError as e:
         raise ValueError(str(e)) from None
     seconds = time.perf_counter() - start

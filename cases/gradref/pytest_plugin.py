@@ -31,7 +31,7 @@ MODULE_NAME = "gradref"    # the per-sample tests' node id: gradref::test_matche
 
 
 def add_options(group, prefix: str = "") -> None:
-    """--samples, --seed, --impl, --dtype, --case, --xfails, each as --<prefix><name>: the
+    """--samples, --seed, --impl, --dtype, --case, --xfails, --timeout, each as --<prefix><name>: the
     checkout's conftest.py adds them bare, this plugin with PREFIX. Validated in
     cases/pytest_checks.configure (dtype too, so that declaring them needs no JAX)."""
     def add(name, **kw):
@@ -45,6 +45,9 @@ def add_options(group, prefix: str = "") -> None:
     add("case", action="append", default=[], help="only this case (repeatable)")
     add("xfails", default=None, metavar="FILE",
         help="known failures: one test id or case name a line (# comments); strict xfail")
+    add("timeout", type=float, default=60.0, metavar="SECONDS",
+        help="longest a call of the implementation may take (default 60, gradref's "
+             "DEFAULT_TIMEOUT); past it the case is TIMEOUT")
 
 
 def pytest_addoption(parser):
@@ -55,7 +58,7 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     config.addinivalue_line("markers", "gradref_cases(*names): the gradref cases the test's "
                             "gradref_case parameter takes (default: --gradref-case, else all)")
-    if config.getoption("gradref_impl"):
+    if config.getoption("gradref_impl") is not None:     # --gradref-impl "": a usage error
         from .cases import pytest_checks
         settings = pytest_checks.configure(config, PREFIX)
         # the failures' reproduce lines: this command, then --gradref-case CASE -k "TEST_ID"
