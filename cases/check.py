@@ -30,7 +30,7 @@ from . import oracles
 from .impl import Implementation, signature_problem
 from .sampling import Block, Sample, draw_range
 from .spec import Arg, Case, Integers
-from .tolerance import FD_DIRECTIONS, FD_SAFETY, PROBE_SLACK, SCALE_FLOOR, rtol
+from .tolerance import FD_DIRECTIONS, FD_SAFETY, PROBE_SLACK, SCALE_FLOOR, printed_rtol, rtol
 
 TEST_FILE = "tests/test_reference.py"
 CHECKS = {  # verdict name -> the test that states it
@@ -654,6 +654,7 @@ def _golden_verdict(case: Case, golden, values: dict, who: str, bound: float) ->
     names = tuple(golden.expect)
     expected = tuple(np.asarray(golden.expect[k], dtype=np.float64) for k in names)
     got = tuple(np.asarray(values[k], dtype=np.float64) for k in names)
+    bound = max([bound] + [printed_rtol(e, golden.digits) for e in expected])
     v = compare(f"the golden value ({golden.note})", names, got, expected, bound)
     if not v.ok:
         v.message = f"{case.name}: {who}: {v.message}"

@@ -7,6 +7,7 @@ all an `Implementation`, a name plus a namespace of functions.
 
 from __future__ import annotations
 
+import ast
 import functools
 import importlib
 import importlib.util
@@ -16,7 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .spec import Case
+import numpy as np
+
+from .spec import Case, Model
 
 
 HERE = Path(__file__).resolve().parent
@@ -31,6 +34,10 @@ class Implementation:
     name: str
     namespace: dict = field(repr=False)
     selector: str = ""   # the command-line flags that select it again, e.g. " --impl my_layers.py"
+    # modules of a package folder that did not import: one line each, naming the module and what
+    # it lacks; `unavailable` maps each name such a module defines to that line
+    problems: tuple = ()
+    unavailable: dict = field(default_factory=dict, repr=False)
 
     def op_names(self, case: Case) -> tuple[str, ...]:
         if case.style == "loss":
@@ -41,42 +48,154 @@ class Implementation:
         """(functions, "") when the op is there; (None, why) when it is not implemented.
 
         A name that is there but not callable is returned as is: calling it is the check's job,
-        which reports it as that case's failure."""
+        which reports it as that case's failure. A model case's class comes back as the
+        loss-style function model_loss makes of it."""
+        if case.model is not None:
+            return self._model(case)
         names = self.op_names(case)
         found = [n for n in names if n in self.namespace]
+        missing = [n for n in names if n not in self.namespace]
+        lost = [self.unavailable[n] for n in missing if n in self.unavailable]
+        if lost:
+            return None, f"not checkable: {lost[0]}"
         if not found:
             return None, f"{self.name} defines no {' / '.join(names)}"
-        missing = [n for n in names if n not in self.namespace]
         if missing:
             return None, f"{self.name} defines {found[0]} but not {missing[0]}"
         return tuple(self.namespace[n] for n in names), ""
 
+    def _model(self, case: Case) -> tuple[tuple[Callable] | None, str]:
+        m = case.model
+        qualified = f"{m.module}.{m.cls}"
+        cls = self.namespace.get(qualified, self.namespace.get(m.cls))
+        if cls is None:
+            lost = self.unavailable.get(qualified) or self.unavailable.get(m.cls)
+            if lost:
+                return None, f"not checkable: {lost}"
+            return None, f"{self.name} defines no class {m.cls}"
+        problem = constructor_problem(cls, m)
+        if problem:
+            return None, problem
+        return (model_loss(case, cls),), ""
+
     def with_replacement(self, name: str, fn: Callable, label: str, selector: str) -> "Implementation":
-        return Implementation(f"{self.name} [{label}]", {**self.namespace, name: fn}, selector)
+        """`name` replaced by `fn`; a class's qualified name (`fc_net.FullyConnectedNet`) too."""
+        old = self.namespace.get(name)
+        qualified = {k: fn for k, v in self.namespace.items() if "." in k and v is old}
+        return Implementation(f"{self.name} [{label}]", {**self.namespace, **qualified, name: fn},
+                              selector, self.problems, self.unavailable)
+
+
+# --- the model call style: a class's loss as a loss-style function -----------------------------
+
+class ModelError(Exception):
+    """A model class that does not hold the parameters its case declares."""
+
+
+def constructor_problem(cls, model: Model) -> str:
+    """'' if `cls` takes the case's constructor arguments; else why this class is another API
+    (the 2019 neural_net.TwoLayerNet for the 2020+ fc_net case, say): the case does not apply."""
+    if not isinstance(cls, type):
+        return ""    # calling it is the check's job, which reports it
+    try:
+        inspect.signature(cls).bind(**model.ctor)
+    except (TypeError, ValueError) as e:
+        try:
+            sig = str(inspect.signature(cls))
+        except (TypeError, ValueError):
+            sig = "(...)"
+        return (f"{model.cls}{sig} does not take this case's constructor arguments "
+                f"({', '.join(model.ctor)}): not the {model.module}.py API ({e})")
+    return ""
+
+
+def model_loss(case: Case, cls) -> Callable:
+    """The model call style as the loss-style function `(*args) -> (loss, grads)` the checker
+    calls, args in the case's order: construct `cls(**ctor)` (a `dtype` argument follows the
+    parameters' dtype), check that `model.params` holds exactly the case's parameters at their
+    shapes, set each to the sample's value (as the notebooks do, `model.params[k] = v`), and return
+    `model.loss(*call)`, whose grads dict the checker splits by parameter name. A fresh model per
+    call: no state (running statistics, a dropout seed consumed) carries from one sample to the next."""
+    m = case.model
+    names = tuple(a.name for a in case.args)
+    params = tuple(a.name for a in case.diff_args)
+
+    def loss(*args):
+        values = dict(zip(names, args))
+        ctor = dict(m.ctor)
+        if "dtype" in ctor:
+            ctor["dtype"] = values[params[0]].dtype.type
+        model = cls(**ctor)
+        have = getattr(model, "params", None)
+        if not isinstance(have, dict):
+            raise ModelError(f"{m.cls}(...).params is {type(have).__name__}, not a dict")
+        if set(have) != set(params):
+            raise ModelError(f"{m.cls}(...).params holds {sorted(have)}; the case's parameters "
+                             f"are {sorted(params)}")
+        wrong = [f"{k} {np.shape(have[k])}" for k in params
+                 if np.shape(have[k]) != np.shape(values[k])]
+        if wrong:
+            raise ModelError(f"{m.cls}(...) made {', '.join(wrong)}; the case's shapes are "
+                             + ", ".join(f"{k} {np.shape(values[k])}" for k in params))
+        for k in params:
+            model.params[k] = values[k]
+        return model.loss(*(values[k] for k in m.call))
+
+    loss.__name__ = loss.__qualname__ = f"{m.cls}.loss"
+    loss.__signature__ = inspect.Signature(
+        [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in names])
+    return loss
 
 
 def _module_namespace(module) -> dict:
-    return {k: v for k, v in vars(module).items() if not k.startswith("_")}
+    """The module's public names, and each class it defines also as `<module>.<Class>`
+    (`fc_net.TwoLayerNet`): model cases prefer the class of the skeleton file they name."""
+    names = {k: v for k, v in vars(module).items() if not k.startswith("_")}
+    stem = module.__name__.rsplit(".", 1)[-1]
+    names |= {f"{stem}.{k}": v for k, v in list(names.items())
+              if isinstance(v, type) and v.__module__ == module.__name__}
+    return names
 
 
 def handwritten() -> Implementation:
     import handwritten as hw
-    return Implementation("handwritten", _module_namespace(hw))
+    namespace = _module_namespace(hw)
+    for name, module in sorted(sys.modules.items()):
+        if name.startswith("handwritten.") and module is not None:
+            namespace |= {k: v for k, v in _module_namespace(module).items() if "." in k}
+    return Implementation("handwritten", namespace)
+
+
+def _package_root(path: Path) -> tuple[list[str], Path]:
+    parts = [path.stem]
+    folder = path.parent
+    while (folder / "__init__.py").exists():
+        parts.insert(0, folder.name)
+        folder = folder.parent
+    return parts, folder
+
+
+def _forget_other_package(top: str, root: Path) -> None:
+    """A package of the same name imported earlier from another folder (two students' `cs231n`
+    in one run) is dropped from sys.modules, so this folder's files are the ones imported."""
+    old = sys.modules.get(top)
+    where = getattr(old, "__path__", None) or []
+    if old is not None and Path(root / top).resolve() not in [Path(p).resolve() for p in where]:
+        for name in [n for n in sys.modules if n == top or n.startswith(top + ".")]:
+            del sys.modules[name]
 
 
 def _import_file(path: Path):
     """Import a .py file so that its own imports work: as `pkg.mod` when it sits in a package
     (so `from .layers import *` resolves), else as a top-level module with its folder on sys.path."""
     path = path.resolve()
-    parts = [path.stem]
-    folder = path.parent
-    while (folder / "__init__.py").exists():
-        parts.insert(0, folder.name)
-        folder = folder.parent
-    if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))
+    parts, folder = _package_root(path)
+    if str(folder) in sys.path:
+        sys.path.remove(str(folder))
+    sys.path.insert(0, str(folder))
     name = ".".join(parts)
     if len(parts) > 1:
+        _forget_other_package(parts[0], folder)
         return importlib.import_module(name)
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
@@ -85,26 +204,75 @@ def _import_file(path: Path):
     return module
 
 
+def _import_problem(e: BaseException, s: str) -> str:
+    """What went wrong importing `s`, in one line, at the user's file and line."""
+    where = ""
+    tb = e.__traceback__
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename
+        if name.endswith(".py") and "importlib" not in name and Path(name).parent != HERE:
+            where = f" ({Path(tb.tb_frame.f_code.co_filename).name}, line {tb.tb_lineno})"
+        tb = tb.tb_next
+    if isinstance(e, SyntaxError):
+        where = f" ({Path(e.filename or s).name}, line {e.lineno})"
+    return f"{type(e).__name__}: {e}{where}"
+
+
+def _defined_names(path: Path) -> list[str]:
+    """The functions and classes a file defines at top level, read without running it."""
+    try:
+        tree = ast.parse(path.read_text(errors="replace"))
+    except (OSError, SyntaxError, ValueError):
+        return []
+    return [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
+
+
+# Files of a package folder that are never imported: setup.py builds the assignment's Cython
+# extension (importing it would run setup() on gradref's command line).
+NOT_IMPORTED = {"setup.py"}
+
+
+def _load_folder(path: Path, s: str, namespace: dict, problems: list, unavailable: dict) -> None:
+    """Every .py file under the folder (classifiers/ too), each imported as part of its package;
+    one that fails to import (a missing dependency such as six, a Cython extension not compiled)
+    is one line in `problems`, and the names it defines are `unavailable` for that reason."""
+    files = sorted((p for p in path.rglob("*.py") if p.name != "__init__.py"
+                    and p.name not in NOT_IMPORTED and "__pycache__" not in p.parts),
+                   key=lambda p: (len(p.relative_to(path).parts), str(p)))
+    if not files:
+        raise ImplementationError(f"--impl {s}: the folder holds no .py file")
+    for f in files:
+        try:
+            namespace.update(_module_namespace(_import_file(f)))
+        except Exception as e:  # noqa: BLE001  any error of the user's module: one line
+            line = f"{f.relative_to(path.parent)} did not import: {_import_problem(e, str(f))}"
+            problems.append(line)
+            stem = f.stem
+            for n in _defined_names(f):
+                unavailable.setdefault(n, line)
+                unavailable.setdefault(f"{stem}.{n}", line)
+
+
 def load(spec: str) -> Implementation:
-    """'handwritten', a path to a .py file (or a folder of them), or an importable module name.
-    Several, comma-separated, are merged (later ones win): `layers.py,rnn_layers.py`."""
+    """'handwritten', a path to a .py file (or a package folder of them, subfolders included), or
+    an importable module name. Several, comma-separated, are merged (later ones win):
+    `layers.py,rnn_layers.py`. A file or module that fails to import stops the run (one line);
+    in a folder, it is reported and the rest is checked."""
     specs = [s.strip() for s in spec.split(",") if s.strip()]
     if not specs:
         raise ImplementationError("--impl is empty: give a .py file, a folder or a module name")
     if specs == ["handwritten"]:
         return handwritten()
     namespace: dict = {}
+    problems: list = []
+    unavailable: dict = {}
     for s in specs:
         path = Path(s)
         try:
             if s == "handwritten":
                 namespace.update(handwritten().namespace)
             elif path.is_dir():
-                files = sorted(p for p in path.glob("*.py") if p.name != "__init__.py")
-                if not files:
-                    raise ImplementationError(f"--impl {s}: the folder holds no .py file")
-                for f in files:
-                    namespace.update(_module_namespace(_import_file(f)))
+                _load_folder(path, s, namespace, problems, unavailable)
             elif s.endswith(".py") or path.exists():
                 if not path.is_file():
                     raise ImplementationError(f"--impl {s}: no such file")
@@ -114,17 +282,9 @@ def load(spec: str) -> Implementation:
         except ImplementationError:
             raise
         except Exception as e:  # any error of the user's module: one line, not a traceback
-            where = ""
-            tb = e.__traceback__
-            while tb is not None:
-                name = tb.tb_frame.f_code.co_filename
-                if name.endswith(".py") and "importlib" not in name and Path(name).parent != HERE:
-                    where = f" ({Path(tb.tb_frame.f_code.co_filename).name}, line {tb.tb_lineno})"
-                tb = tb.tb_next
-            if isinstance(e, SyntaxError):
-                where = f" ({Path(e.filename or s).name}, line {e.lineno})"
-            raise ImplementationError(f"--impl {s}: import failed: {type(e).__name__}: {e}{where}") from None
-    return Implementation(spec, namespace, f" --impl {spec}")
+            raise ImplementationError(f"--impl {s}: import failed: {_import_problem(e, s)}") from None
+    unavailable = {k: v for k, v in unavailable.items() if k not in namespace}
+    return Implementation(spec, namespace, f" --impl {spec}", tuple(problems), unavailable)
 
 
 def signature_problem(fn, name: str, n_args: int) -> str:

@@ -57,3 +57,12 @@ KINK_CLEARANCE = 4.0
 # Golden values are float64 with 17 significant digits; another order of the same operations
 # moves the last digit (catalogue, "golden values").
 GOLDEN_RTOL = 1e-15
+
+
+def printed_rtol(values, digits: int) -> float:
+    """One unit in the last of `digits` significant digits of the largest |value|, relative to it:
+    what a number printed to that many digits (rounded or truncated) can be off by. 0 in full."""
+    top = float(np.max(np.abs(values), initial=0.0))
+    if not digits or top == 0.0:
+        return 0.0
+    return 10.0 ** (np.floor(np.log10(top)) - digits + 1) / top
