@@ -647,7 +647,10 @@ def golden_sample(case: Case, golden) -> Sample:
                                  dtype=np.int64 if isinstance(a.domain, Integers) else np.float64)
               for a in case.arrays}
     douts = tuple(np.ones(s) for s in oracles.output_shapes(case))  # the source's df/df = 1
-    return Sample(case, 0, arrays, douts, None)
+    directions = None   # the oracles of a directional case want some; goldens use none of them
+    if case.fd_mode == "directional":
+        directions = np.ones((FD_DIRECTIONS, case.n_diff_elements), dtype=np.int8)
+    return Sample(case, 0, arrays, douts, directions)
 
 
 def _golden_verdict(case: Case, golden, values: dict, who: str, bound: float) -> Verdict:
@@ -676,7 +679,7 @@ def check_golden(case: Case, impl: Implementation, golden, bound: float) -> Verd
 def reference_golden(case: Case, golden, bound: float) -> Verdict:
     """The case's JAX reference (forward and jax.vjp) vs the printed numbers."""
     s = golden_sample(case, golden)
-    ov = oracles.evaluate(case, [s.arrays], [s.douts], [None])
+    ov = oracles.evaluate(case, [s.arrays], [s.douts], [s.directions])
     values = dict(zip(case.outputs, (o[0] for o in ov.outputs)))
     values |= dict(zip(case.grad_names, (g[0] for g in ov.grads)))
     return _golden_verdict(case, golden, values, "the JAX reference", bound)

@@ -8,6 +8,7 @@ all an `Implementation`, a name plus a namespace of functions.
 from __future__ import annotations
 
 import ast
+import copy
 import functools
 import importlib
 import importlib.util
@@ -122,7 +123,7 @@ def model_loss(case: Case, cls) -> Callable:
 
     def loss(*args):
         values = dict(zip(names, args))
-        ctor = dict(m.ctor)
+        ctor = copy.deepcopy(m.ctor)   # a class may keep (and change) what it is given
         if "dtype" in ctor:
             ctor["dtype"] = values[params[0]].dtype.type
         model = cls(**ctor)
