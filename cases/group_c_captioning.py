@@ -82,6 +82,6 @@ MUTANTS_C_CAPTIONING = (
            'dfeatures, grads["W_proj"], grads["b_proj"] = affine_backward(dh0, cache_proj)',
            'dfeatures, grads["W_proj"], grads["b_proj"] = affine_backward(dh[:, 0], cache_proj)',
            "h0's gradient taken from dh at t = 0, not from the recurrence's dh0"),
-    Mutant("captioning_lstm", CAP, "captions_in = captions[:, :-1]", "captions_in = captions[:, 1:]",
-           "reads the words it should predict"),
+    *(Mutant(c, CAP, "captions_in = captions[:, :-1]", "captions_in = captions[:, 1:]",
+             "reads the words it should predict") for c in ("captioning_rnn", "captioning_lstm")),
 )

@@ -298,8 +298,11 @@ MUTANTS_C_FC_NET = (
            "batchnorm applied after the ReLU instead of before"),
     Mutant("fc_net_layernorm", FC, NORM_THEN_RELU, RELU_THEN_NORM,
            "layernorm applied after the ReLU instead of before"),
-    Mutant("fc_net_batchnorm", FC, 'grads[f"gamma{i}"], grads[f"beta{i}"] = dgamma, dbeta',
-           'grads[f"gamma{i}"], grads[f"beta{i}"] = dbeta, dgamma', "dgamma and dbeta swapped"),
+    *(Mutant(c, FC, 'grads[f"gamma{i}"], grads[f"beta{i}"] = dgamma, dbeta',
+             'grads[f"gamma{i}"], grads[f"beta{i}"] = dbeta, dgamma', "dgamma and dbeta swapped")
+      for c in ("fc_net_batchnorm", "fc_net_layernorm")),
+    Mutant("two_layer_net_fc", "fc_net.TwoLayerNet", "h, cache1 = affine_relu_forward(X, W1, b1)",
+           "h, cache1 = affine_relu_forward(X, W1, 0 * b1)", "b1 left out of the forward"),
     Mutant("fc_net_dropout", FC, DROPOUT_BACK,
            'dh = dh * (np.random.rand(*dh.shape) < self.dropout_param["p"]) / self.dropout_param["p"]',
            "dropout mask not reused in the backward: a fresh one drawn"),

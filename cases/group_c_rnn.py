@@ -375,6 +375,10 @@ MUTANTS_C_RNN = (
     Mutant("two_layer_net_class", "neural_net.TwoLayerNet",
            "two_layer_net_loss(W1, b1, W2, b2, X, y, reg)",
            "two_layer_net_loss(W1, b1, W2, b2, X, y, 0.0)", "reg not passed on: no penalty"),
+    Mutant("two_layer_net_class", "neural_net.TwoLayerNet",
+           "two_layer_net_loss(W1, b1, W2, b2, X, y, reg)",
+           "two_layer_net_loss(W1, b1, W2, b2, X, y, 0.5 * reg)",
+           "0.5 reg (the fc_net convention) passed to the 2019 loss"),
     # C16 RNN step
     Mutant("rnn_step", "rnn_step_backward", "da = (1 - next_h**2) * dnext_h",
            "da = (1 - np.tanh(next_h)**2) * dnext_h", "tanh' applied to the output again"),
