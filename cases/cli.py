@@ -64,7 +64,8 @@ def markdown_table() -> str:
     rows = ["| case | source | call | gradients | finite differences | conventions |",
             "|---|---|---|---|---|---|"]
     for c in CASES:
-        call = (f"`{c.op}_forward({', '.join(a.name for a in c.args)})`" if c.style == "pair"
+        call = (f"`{c.model.cls}(...).loss({', '.join(c.model.call)})`" if c.model else
+                f"`{c.op}_forward({', '.join(a.name for a in c.args)})`" if c.style == "pair"
                 else f"`{c.op}({', '.join(a.name for a in c.args)})`")
         kink = ("; ".join(t for t in (c.kink, c.notes) if t) or "-").replace("|", "\\|")
         rows.append(f"| {c.name} | {c.source.replace('|', '/')} | {call} | "

@@ -270,6 +270,9 @@ GROUP_C_RNN = (
                                      "the notebook's toy loss, printed as 1.30378789133", digits=12),
                               TOY_AT_KINK)),
             op="TwoLayerNet",
+            notes="the class itself: loss(X, y, reg) -> (loss, grads); mean over N; penalty "
+                  "reg (sum W1^2 + sum W2^2), gradient 2 reg W (the 2019 assignment; not 0.5 "
+                  "reg); biases unpenalised",
             model=Model("TwoLayerNet", "neural_net", {"input_size": 4, "hidden_size": 10,
                                                       "output_size": 3, "std": 1e-1},
                         ("X", "y", "reg"), "no state besides the parameters; reg is an argument "

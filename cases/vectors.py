@@ -25,7 +25,7 @@ from .catalogue import select
 from .check import CaseResult
 from .impl import Implementation, ImplementationError
 from .sampling import Sample
-from .spec import Arg, Case, CaseError, Integers, Static
+from .spec import Arg, Case, CaseError, Integers, Model, Static
 from .tolerance import (FD_COND, FD_DIRECTIONS, FD_SAFETY, FD_STEP, FD_STEP_FLOOR, PROBE_SLACK,
                         SCALE_FLOOR, rtol)
 
@@ -63,6 +63,24 @@ def _from_json(value):
     return value
 
 
+def _ctor_json(ctor: dict) -> dict:
+    """Constructor arguments as JSON: a dtype by its name ("float64"), tuples as lists."""
+    return {k: np.dtype(v).name if k == "dtype" else v for k, v in ctor.items()}
+
+
+def _ctor_of(ctor: dict) -> dict:
+    return {k: np.dtype(v).type if k == "dtype" else _from_json(v) for k, v in ctor.items()}
+
+
+def model_call(case: Case) -> str:
+    """How a model case is called, in words: the model call style (spec.Model)."""
+    m = case.model
+    ctor = ", ".join(f"{k}={np.dtype(v).name if k == 'dtype' else v!r}" for k, v in m.ctor.items())
+    params = ", ".join(a.name for a in case.diff_args)
+    return (f"model = {m.cls}({ctor}); model.params[k] = v for {params}; "
+            f"{case.outputs[0]}, grads = model.loss({', '.join(m.call)})")
+
+
 def numbers_per_sample(case: Case) -> int:
     shapes = oracles.output_shapes(case)
     size = lambda s: int(np.prod(s, dtype=np.int64))   # noqa: E731
@@ -93,7 +111,8 @@ def case_document(case: Case, seed: int, n: int) -> dict:
         })
     names = ", ".join(a.name for a in case.args)
     functions = Implementation("", {}).op_names(case)
-    call = (f"{case.outputs[0]}, grads = {functions[0]}({names})" if case.style == "loss" else
+    call = (model_call(case) if case.model else
+            f"{case.outputs[0]}, grads = {functions[0]}({names})" if case.style == "loss" else
             f"{', '.join(case.outputs)}, cache = {functions[0]}({names}); "
             f"{', '.join(case.grad_names)} = {functions[1]}("
             f"{', '.join('d' + o for o in case.outputs)}, cache)")
@@ -110,6 +129,10 @@ def case_document(case: Case, seed: int, n: int) -> dict:
         "gradients": [{"name": g, "shape": list(a.shape)}
                       for g, a in zip(case.grad_names, case.diff_args)],
         "kink": case.kink or None,
+        **({"model": {"class": case.model.cls, "module": case.model.module,
+                      "constructor": _jsonable(_ctor_json(case.model.ctor), case.name),
+                      "loss_args": list(case.model.call), "state": case.model.state}}
+           if case.model else {}),
         "seed": seed,
         "tolerances": {
             "forward_and_gradient_rtol": rtol(np.float64), "scale_floor": SCALE_FLOOR,
@@ -199,9 +222,12 @@ def case_of(doc: dict) -> Case:
     def shapes_only(*_):    # the checker asks the reference only for its output shapes
         outs = tuple(np.zeros(s) for s in shapes)
         return outs if len(outs) > 1 else outs[0]
+    m = doc.get("model")
+    model = m and Model(m["class"], m["module"], _ctor_of(m["constructor"]), tuple(m["loss_args"]),
+                        m["state"])
     return Case(doc["case"], doc["op"], doc["source"], args, reference=shapes_only,
                 outputs=tuple(o["name"] for o in doc["outputs"]), style=doc["style"],
-                kink=doc["kink"] or "", fd=doc["fd"]["mode"])
+                kink=doc["kink"] or "", fd=doc["fd"]["mode"], model=model)
 
 
 def oracle_values(doc: dict) -> oracles.OracleValues:
@@ -248,9 +274,14 @@ def compute_results(impl: Implementation, docs: list[dict]) -> dict:
     results = {}
     for doc in docs:
         case = case_of(doc)
-        if not all(n in impl.namespace for n in doc["functions"]):
+        if case.model is not None:      # the class, made a loss function as the checker does
+            fns = impl.lookup(case)[0]
+            if fns is None:
+                continue
+        elif not all(n in impl.namespace for n in doc["functions"]):
             continue
-        fns = tuple(impl.namespace[n] for n in doc["functions"])
+        else:
+            fns = tuple(impl.namespace[n] for n in doc["functions"])
         for i, s in enumerate(doc["samples"]):
             outs, grads, _ = check.run_implementation(case, fns, sample_of(case, doc, i), np.float64)
             entry = {}
@@ -367,6 +398,16 @@ SCHEMA = {
         "outputs": {"type": "array", "items": _SHAPED},
         "gradients": {"type": "array", "items": _SHAPED},
         "kink": {"type": ["string", "null"]},
+        "model": {"type": "object", "additionalProperties": False,
+                  "required": ["class", "module", "constructor", "loss_args", "state"],
+                  "description": "a model class's loss (the model call style): construct the "
+                                 "class with `constructor`, set model.params to the "
+                                 "differentiable inputs by name, call model.loss(*loss_args); "
+                                 "grads is a dict keyed by parameter name",
+                  "properties": {"class": {"type": "string"}, "module": {"type": "string"},
+                                 "constructor": {"type": "object"},
+                                 "loss_args": {"type": "array", "items": {"type": "string"}},
+                                 "state": {"type": "string"}}},
         "seed": {"type": "integer"},
         "tolerances": {"type": "object", "required": ["forward_and_gradient_rtol", "scale_floor",
                                                       "fd_safety", "fd_cond", "probe_slack", "rule"],
