@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from . import check, mutants
-from .catalogue import CASES
+from .catalogue import CASES, select
 from .impl import ImplementationError, handwritten, load
 from .spec import CaseError
 
@@ -56,6 +56,9 @@ def parser() -> argparse.ArgumentParser:
     k = sub.add_parser("cases", help="list the catalogue")
     k.add_argument("--markdown", action="store_true", help="as the README's case table")
     sub.add_parser("mutants", help="list the planted bugs the suite must catch")
+    g = sub.add_parser("goldens", help="regenerate the goldens: the JAX reference at each "
+                       "golden's inputs (conventions at kinks included), as Python literals")
+    g.add_argument("--case", nargs="+", default=[], metavar="NAME", help="only these cases")
     return p
 
 
@@ -64,10 +67,9 @@ def markdown_table() -> str:
     rows = ["| case | source | call | gradients | finite differences | conventions |",
             "|---|---|---|---|---|---|"]
     for c in CASES:
-        call = (f"`{c.model.cls}(...).loss({', '.join(c.model.call)})`" if c.model else
-                f"`{c.op}_forward({', '.join(a.name for a in c.args)})`" if c.style == "pair"
-                else f"`{c.op}({', '.join(a.name for a in c.args)})`")
-        kink = ("; ".join(t for t in (c.kink, c.notes) if t) or "-").replace("|", "\\|")
+        call = f"`{c.call}`".replace("|", "\\|")
+        beyond = c.beyond_contract and f"beyond the source's contract: {c.beyond_contract}"
+        kink = ("; ".join(t for t in (c.kink, c.notes, beyond) if t) or "-").replace("|", "\\|")
         rows.append(f"| {c.name} | {c.source.replace('|', '/')} | {call} | "
                     f"{', '.join(c.grad_names)} | {c.fd_mode} | {kink} |")
     return "\n".join(rows)
@@ -107,7 +109,14 @@ def main(argv=None) -> int:
     try:
         if args.command == "cases":
             print(markdown_table() if args.markdown else
-                  "\n".join(f"{c.name:26} {c.source}" for c in CASES))
+                  "\n".join(f"{c.name:26} {' / '.join(c.functions):50} {c.source}" for c in CASES))
+            return 0
+        if args.command == "goldens":
+            for case in select(args.case):
+                for k, g in enumerate(case.goldens):
+                    values = check.reference_values(case, g)
+                    print(f"{case.name}-g{k} ({g.note}): "
+                          f"{ {name: values[name].tolist() for name in g.expect} }")
             return 0
         if args.command == "mutants":
             for m in mutants.MUTANTS:

@@ -7,12 +7,16 @@ Golden values are the catalogue's (float64, upstream gradient 1).
 import jax
 import jax.numpy as jnp
 
+from .conventions import max_to_first
 from .spec import Arg, Case, Golden, Magnitude, Mutant, Normal, Uniform
 
 SCALAR = ()
 
-MAX_TIE = ("ties x == y: the notes give both inputs the gradient, (1, 1); jnp.maximum splits it "
-           "(0.5, 0.5). Samples keep |x - y| clear of the finite-difference steps.")
+MAX_TIE = ("ties x == y: the gradient goes to the first input, (1, 0), as np.argmax and max "
+           "pooling route a tie (conventions.max_to_first). Any split (a, 1 - a) is a subgradient "
+           "(jnp.maximum and torch take 0.5/0.5); giving both inputs the whole gradient, (1, 1), "
+           "is not: along (1, 1) max grows at rate 1, not 2. Samples keep |x - y| clear of the "
+           "finite-difference steps.")
 
 GROUP_A = (
     Case(
@@ -30,13 +34,13 @@ GROUP_A = (
     Case(
         name="max_gate", op="max_gate", source="A3 optimization-2: the max gate f = max(x, y)",
         args=(Arg("x", SCALAR, Uniform(-3, 3)), Arg("y", SCALAR, Uniform(-3, 3))),
-        reference=lambda x, y: jnp.maximum(x, y),
+        reference=lambda x, y: max_to_first(x, y),
         kink=MAX_TIE,
         kink_distance=lambda x, y: abs(x - y) / 2,   # each input moves by h: x - y by 2h
         goldens=(Golden({"x": 4.0, "y": 2.0}, {"out": 4.0, "dx": 1.0, "dy": 0.0},
                         "max routes the gradient to the larger input"),
-                 Golden({"x": 3.0, "y": 3.0}, {"out": 3.0, "dx": 1.0, "dy": 1.0},
-                        "at a tie both inputs get the gradient (the notes' convention)",
+                 Golden({"x": 3.0, "y": 3.0}, {"out": 3.0, "dx": 1.0, "dy": 0.0},
+                        "at a tie the gradient goes to the first input",
                         at_kink=True)),
     ),
     Case(
@@ -112,15 +116,15 @@ GROUP_A = (
         source="A9 optimization-2: gradient flow patterns f = 2 (xy + max(z, w))",
         args=(Arg("x", SCALAR, Uniform(-5, 5)), Arg("y", SCALAR, Uniform(-5, 5)),
               Arg("z", SCALAR, Uniform(-5, 5)), Arg("w", SCALAR, Uniform(-5, 5))),
-        reference=lambda x, y, z, w: 2.0 * (x * y + jnp.maximum(z, w)),
+        reference=lambda x, y, z, w: 2.0 * (x * y + max_to_first(z, w)),
         kink=MAX_TIE.replace("x == y", "z == w").replace("|x - y|", "|z - w|"),
         kink_distance=lambda x, y, z, w: abs(z - w) / 2,
         goldens=(Golden({"x": 3.0, "y": -4.0, "z": 2.0, "w": -1.0},
                         {"out": -20.0, "dx": -8.0, "dy": 6.0, "dz": 2.0, "dw": 0.0},
                         "add distributes, max routes, multiply swaps"),
                  Golden({"x": 3.0, "y": -4.0, "z": 1.0, "w": 1.0},
-                        {"out": -22.0, "dz": 2.0, "dw": 2.0},
-                        "at a max tie both inputs get the gradient (the notes' convention)",
+                        {"out": -22.0, "dz": 2.0, "dw": 0.0},
+                        "at a max tie the gradient goes to the first input",
                         at_kink=True)),
     ),
     Case(
@@ -151,7 +155,7 @@ MUTANTS_A = (
     # A3 max gate
     Mutant("max_gate", "max_gate_backward", "dx = (x >= y) * dout", "dx = (x <= y) * dout",
            "routes to the smaller input"),
-    Mutant("max_gate", "max_gate_backward", "dy = (y >= x) * dout", "dy = dout",
+    Mutant("max_gate", "max_gate_backward", "dy = (y > x) * dout", "dy = dout",
            "routes to both inputs"),
     # A4 chain rule
     Mutant("chain_rule", "chain_rule_backward", "dx = 1.0 * dq", "dx = 1.0 * dout",

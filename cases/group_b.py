@@ -11,6 +11,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from . import conventions
 from .group_c_rnn import RELU_KINK, relu_hidden_kink
 from .spec import Arg, Case, Golden, Integers, Mutant, Normal, Static, Uniform
 
@@ -21,7 +22,7 @@ MODERATE = ("a saturated softmax (p_y = 1 - 5e-5 in a soak with scores of order 
 DELTA = 10.0   # B7's margin in the notes' worked example
 
 HINGE_KINK = ("a margin s_j - s_y + delta of exactly 0: slope 1(m > 0) = 0 (the notes' "
-              "indicator); JAX's maximum would give 0.5")
+              "indicator; conventions.hinge); JAX's maximum would give 0.5")
 
 # B8: the linear-classification figure (cat image x, scores s = W x + b, class 2 is correct).
 B8 = {"W": np.array([[0.01, -0.05, 0.1, 0.05], [0.7, 0.2, 0.05, 0.16], [0.0, -0.45, -0.2, 0.03]]),
@@ -39,7 +40,7 @@ def cross_entropy(f, y):
 
 def hinge(s, y, delta):
     """sum_{j != y} max(0, s_j - s_y + delta) for one score vector."""
-    margins = jnp.maximum(0.0, s - s[y] + delta)
+    margins = conventions.hinge(s - s[y] + delta)
     return jnp.sum(jnp.where(jnp.arange(s.shape[0]) == y, 0.0, margins))
 
 

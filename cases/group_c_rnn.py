@@ -18,12 +18,13 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from . import conventions
 from .spec import Arg, Case, Drawn, Golden, Integers, Model, Mutant, Normal, Static
 
 REG = 0.1   # the classifiers' regularization strength in the random cases: 2 reg W is visible
 
 SVM_KINK = ("a margin of exactly 0: the hinge max(0, m) takes slope 1(m > 0) = 0 there "
-            "(the assignment's `if margin > 0`); JAX's maximum would give 0.5")
+            "(the assignment's `if margin > 0`; conventions.hinge); JAX's maximum would give 0.5")
 RELU_KINK = ("ReLU'(0) = 0: a hidden pre-activation of exactly 0 passes no gradient "
              "(the assignment's (h > 0)); jnp.maximum would give 0.5")
 
@@ -38,7 +39,7 @@ def _picked(log_p, y):
 def svm_loss(W, X, y, reg):
     """(1/N) sum_i sum_{j != y_i} max(0, s_ij - s_iy_i + 1) + reg sum W^2, s = X W."""
     S = X @ W
-    margins = jnp.maximum(0.0, S - _picked(S, y)[:, None] + 1.0)
+    margins = conventions.hinge(S - _picked(S, y)[:, None] + 1.0)
     others = 1.0 - jax.nn.one_hot(y, W.shape[1], dtype=S.dtype)
     return jnp.sum(margins * others) / X.shape[0] + reg * jnp.sum(W**2)
 

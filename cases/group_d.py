@@ -11,6 +11,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .conventions import abs_sign
 from .spec import (Arg, Case, Drawn, Golden, Integers, Magnitude, Mutant, Normal, Static,
                    Uniform)
 
@@ -443,8 +444,9 @@ GROUP_D = (
     Case(
         name="l1_loss", op="l1_loss", source="D14 L1 loss sum |x - y|",
         args=(Arg("x", (6,), Normal(2.0)), Arg("y", (6,), Normal(2.0), diff=False)),
-        reference=lambda x, y: jnp.sum(jnp.abs(x - y)),
-        kink="sign(0) = 0 at x = y (the subgradient jnp.abs uses). Samples keep |x - y| clear.",
+        reference=lambda x, y: jnp.sum(abs_sign(x - y)),
+        kink="sign(0) = 0 at x = y (np.sign's; conventions.abs_sign; jnp.abs would give 1). "
+             "Samples keep |x - y| clear.",
         kink_distance=lambda x, y: float(np.min(np.abs(x - y))),
         goldens=(Golden({"x": [0.0, 1.0, -2.0, 3.0, 0.5, -1.0], "y": [0.0, 0.0, 0.0, 3.0, 1.0, -1.0]},
                         {"out": 3.5, "dx": [0.0, 1.0, -1.0, 0.0, -1.0, 0.0]},

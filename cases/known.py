@@ -91,7 +91,7 @@ def judge(result: CaseResult, entries: list[Entry]) -> tuple[str, list[str]]:
             xpass.append(f"{result.case.name}: XPASS {e.text!r} ({e.where}) passed: "
                          "remove it from the known failures")
     if uncovered:
-        return "failed", xpass
+        return ("failed" if result.status == "failed" else "beyond contract"), xpass
     if xpass:
         return "xpass", xpass
     return ("xfail" if failed else result.status), []

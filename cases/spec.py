@@ -119,8 +119,9 @@ class Golden:
     """Numbers a source prints: at `inputs` (upstream gradient 1), `expect` maps an output name or
     `d<input>` to its value. `exact`: the implementation does the source's operations in the
     source's order, so the value must come out bit for bit (in the reference implementation).
-    `at_kink`: the point is non-differentiable; the numbers document the op's convention there,
-    and the JAX reference (which may use another convention) is not held to them.
+    `at_kink`: the point is non-differentiable; the numbers document the op's convention there.
+    The JAX reference states the same convention (cases/conventions.py) and is held to them too;
+    `gradref goldens` regenerates them from it.
     `digits`: the source prints its numbers to this many significant digits (0: in full), so
     they are compared within one unit of the last printed digit (tolerance.printed_rtol)."""
     inputs: dict
@@ -174,6 +175,10 @@ class Case:
                from the nearest kink; samplers redraw samples closer than the FD steps reach
     goldens    numbers the source prints
     model      loss style only: the op is a model class's `loss`, called as `Model` says
+    beyond_contract  why the source never asks for this case ("" when it does: the usual case).
+               An implementation held to its sources' contract (a student's file) that does not
+               pass such a case gets status "beyond contract", not "failed"; the reference,
+               which claims every case, is held to it (Implementation.contract)
     """
     name: str
     op: str
@@ -190,6 +195,7 @@ class Case:
     backward: str = ""
     notes: str = field(default="", compare=False)
     model: Model | None = None
+    beyond_contract: str = ""
 
     @functools.cached_property
     def arrays(self) -> tuple[Arg, ...]:
@@ -206,6 +212,32 @@ class Case:
     @functools.cached_property
     def n_diff_elements(self) -> int:
         return sum(int(np.prod(a.shape, dtype=np.int64)) for a in self.diff_args)
+
+    @functools.cached_property
+    def functions(self) -> tuple[str, ...]:
+        """The names an implementation defines for this case, in call order: (forward, backward)
+        for a pair, (op,) for a loss. The one source of the calling convention: the lookup, the
+        README's case table, `gradref cases` and the vectors' `functions` field all read it."""
+        if self.style == "loss":
+            return (self.op,)
+        return (self.forward or f"{self.op}_forward", self.backward or f"{self.op}_backward")
+
+    @functools.cached_property
+    def call(self) -> str:
+        """The calling convention as one line of Python."""
+        names = ", ".join(a.name for a in self.args)
+        if self.model is not None:   # the model call style
+            m = self.model
+            ctor = ", ".join(f"{k}=np.{np.dtype(v).name}" if k == "dtype" else f"{k}={v!r}"
+                             for k, v in m.ctor.items())
+            params = ", ".join(f"{a.name}={a.name}" for a in self.diff_args)
+            return (f"model = {m.module}.{m.cls}({ctor}); model.params.update({params}); "
+                    f"{self.outputs[0]}, grads = model.loss({', '.join(m.call)})")
+        if self.style == "loss":
+            return f"{self.outputs[0]}, grads = {self.functions[0]}({names})"
+        return (f"{', '.join(self.outputs)}, cache = {self.functions[0]}({names}); "
+                f"{', '.join(self.grad_names)} = {self.functions[1]}("
+                f"{', '.join('d' + o for o in self.outputs)}, cache)")
 
     @functools.cached_property
     def fd_mode(self) -> str:

@@ -27,7 +27,7 @@ from .impl import Implementation, ImplementationError
 from .sampling import Sample
 from .spec import Arg, Case, CaseError, Integers, Model, Static
 from .tolerance import (FD_COND, FD_DIRECTIONS, FD_SAFETY, FD_STEP, FD_STEP_FLOOR, PROBE_SLACK,
-                        SCALE_FLOOR, rtol)
+                        SCALE_FLOOR, VECTOR_DRIFT_ULPS, rtol)
 
 FORMAT, VERSION = "gradref-vectors", 1
 RESULTS_FORMAT = "gradref-results"
@@ -72,15 +72,6 @@ def _ctor_of(ctor: dict) -> dict:
     return {k: np.dtype(v).type if k == "dtype" else _from_json(v) for k, v in ctor.items()}
 
 
-def model_call(case: Case) -> str:
-    """How a model case is called, in words: the model call style (spec.Model)."""
-    m = case.model
-    ctor = ", ".join(f"{k}={np.dtype(v).name if k == 'dtype' else v!r}" for k, v in m.ctor.items())
-    params = ", ".join(a.name for a in case.diff_args)
-    return (f"model = {m.cls}({ctor}); model.params[k] = v for {params}; "
-            f"{case.outputs[0]}, grads = model.loss({', '.join(m.call)})")
-
-
 def numbers_per_sample(case: Case) -> int:
     shapes = oracles.output_shapes(case)
     size = lambda s: int(np.prod(s, dtype=np.int64))   # noqa: E731
@@ -109,17 +100,10 @@ def case_document(case: Case, seed: int, n: int) -> dict:
                       **{g: ov.probe_grads[k][i].tolist() for k, g in enumerate(case.grad_names)}},
             "fd": fd,
         })
-    names = ", ".join(a.name for a in case.args)
-    functions = Implementation("", {}).op_names(case)
-    call = (model_call(case) if case.model else
-            f"{case.outputs[0]}, grads = {functions[0]}({names})" if case.style == "loss" else
-            f"{', '.join(case.outputs)}, cache = {functions[0]}({names}); "
-            f"{', '.join(case.grad_names)} = {functions[1]}("
-            f"{', '.join('d' + o for o in case.outputs)}, cache)")
     return {
         "format": FORMAT, "version": VERSION, "floats": FLOATS,
         "case": case.name, "op": case.op, "source": case.source, "style": case.style,
-        "functions": list(functions), "call": call,
+        "functions": list(case.functions), "call": case.call,
         "args": [{"name": a.name, "kind": "array", "shape": list(a.shape),
                   "dtype": "int64" if isinstance(a.domain, Integers) else "float64",
                   "differentiable": a.diff, "domain": str(a.domain)} if isinstance(a, Arg) else
@@ -129,6 +113,7 @@ def case_document(case: Case, seed: int, n: int) -> dict:
         "gradients": [{"name": g, "shape": list(a.shape)}
                       for g, a in zip(case.grad_names, case.diff_args)],
         "kink": case.kink or None,
+        "beyond_contract": case.beyond_contract or None,
         **({"model": {"class": case.model.cls, "module": case.model.module,
                       "constructor": _jsonable(_ctor_json(case.model.ctor), case.name),
                       "loss_args": list(case.model.call), "state": case.model.state}}
@@ -186,6 +171,80 @@ def export(directory: str, case_names=(), seed: int = 0, n: int = 20) -> list[st
         [f"left out {k}: {v}" for k, v in left_out.items()]
 
 
+# --- drift: a committed file against a fresh export ----------------------------------------------
+
+# The fields of a sample computed through XLA and LAPACK: compared within bounds (drift); every
+# other field of a vector file is exact (cases/tolerance.py, VECTOR_DRIFT_ULPS, says why).
+COMPUTED = ("expected", "probe")
+COMPUTED_FD = ("estimate", "truncation", "rounding")
+EPS64, EPS32 = float(np.finfo(np.float64).eps), float(np.finfo(np.float32).eps)
+
+
+def _exact_part(doc: dict) -> dict:
+    """The document without its computed fields: what must match bit for bit."""
+    samples = [{k: ({f: v for f, v in s[k].items() if f not in COMPUTED_FD} if k == "fd" else v)
+                for k, v in s.items() if k not in COMPUTED} for s in doc["samples"]]
+    return {**doc, "samples": samples}
+
+
+def _first_difference(a, b, path: str = "$") -> str:
+    """The JSON path of the first place where two parsed JSON documents differ ("" if none)."""
+    if type(a) is not type(b):
+        return path
+    if isinstance(a, dict):
+        for k in sorted(a.keys() | b.keys()):
+            found = f"{path}.{k}" if k not in a or k not in b else \
+                _first_difference(a[k], b[k], f"{path}.{k}")
+            if found:
+                return found
+        return ""
+    if isinstance(a, list):
+        if len(a) != len(b):
+            return f"{path} (length {len(a)} vs {len(b)})"
+        return next((d for i, (x, y) in enumerate(zip(a, b))
+                     if (d := _first_difference(x, y, f"{path}[{i}]"))), "")
+    return "" if a == b else path
+
+
+def drift(committed: dict, fresh: dict) -> list[str]:
+    """One line per field where a fresh export of a case differs from the committed file by more
+    than rounding on another machine may move it: exact fields at all, computed ones beyond
+    their bound."""
+    name = committed.get("case", "?")
+    where = _first_difference(_exact_part(committed), _exact_part(fresh))
+    if where:
+        return [f"{name}: an exact field differs at {where}"]
+    f64 = lambda v: np.asarray(v, dtype=np.float64)    # noqa: E731
+    problems = []
+    for old, new in zip(committed["samples"], fresh["samples"]):
+        sid = old["id"]
+        scale = {k: float(np.max(np.abs(f64(v)), initial=0.0)) for k, v in old["expected"].items()}
+        floor = SCALE_FLOOR * max(scale.values(), default=0.0)
+        for field, eps in (("expected", EPS64), ("probe", EPS32)):
+            for k, v in old[field].items():
+                if np.shape(v) != np.shape(new[field][k]):
+                    problems.append(f"{sid}: {field}.{k} changed shape")
+                    continue
+                gap = float(np.max(np.abs(f64(v) - f64(new[field][k])), initial=0.0))
+                bound = VECTOR_DRIFT_ULPS * eps * max(scale[k], floor)
+                if not gap <= bound:
+                    problems.append(f"{sid}: {field}.{k} moved by {gap:.3e} > {bound:.3e} "
+                                    f"({VECTOR_DRIFT_ULPS:g} ulps of its scale {scale[k]:.3e})")
+        rounding = f64(old["fd"]["rounding"])
+        bounds = {"estimate": rounding, "truncation": rounding,
+                  "rounding": VECTOR_DRIFT_ULPS * EPS32 * rounding}
+        for k, bound in bounds.items():
+            if np.shape(old["fd"][k]) != np.shape(new["fd"][k]):
+                problems.append(f"{sid}: fd.{k} changed shape")
+                continue
+            gap = np.abs(f64(old["fd"][k]) - f64(new["fd"][k]))
+            if not np.all(gap <= bound):
+                j = int(np.argmax(np.where(gap <= bound, 0.0, np.inf)))
+                problems.append(f"{sid}: fd.{k}[{j}] moved by {gap[j]:.3e} > {bound[j]:.3e}")
+    return [f"{name}: {p}" for p in problems[:3]] + \
+        ([f"{name}: ... {len(problems) - 3} more"] if len(problems) > 3 else [])
+
+
 # --- reading vectors back ----------------------------------------------------------------------
 
 def load_documents(path: str, case_names=()) -> list[dict]:
@@ -227,7 +286,8 @@ def case_of(doc: dict) -> Case:
                         m["state"])
     return Case(doc["case"], doc["op"], doc["source"], args, reference=shapes_only,
                 outputs=tuple(o["name"] for o in doc["outputs"]), style=doc["style"],
-                kink=doc["kink"] or "", fd=doc["fd"]["mode"], model=model)
+                kink=doc["kink"] or "", fd=doc["fd"]["mode"],
+                beyond_contract=doc["beyond_contract"] or "", model=model)
 
 
 def oracle_values(doc: dict) -> oracles.OracleValues:
@@ -331,7 +391,7 @@ def check_results(docs: list[dict], results: dict, vectors: str, results_path: s
     for doc in docs:
         _check_tolerances(doc)
         case = case_of(doc)
-        result = CaseResult(case, name, doc["seed"], "float64")
+        result = CaseResult(case, name, doc["seed"], "float64", beyond_contract=case.beyond_contract)
         ids = [s["id"] for s in doc["samples"]]
         if not any(i in by_id for i in ids):
             result.not_implemented = f"{results_path} has no result for any sample of {case.name}"
@@ -366,6 +426,10 @@ _SHAPED = {"type": "object", "required": ["name", "shape"], "additionalPropertie
            "properties": {"name": {"type": "string"},
                           "shape": {"type": "array", "items": {"type": "integer", "minimum": 0}}}}
 _NUMBERS = {"type": "array", "items": {"type": "number"}}
+_COMPUTED_NOTE = ("computed through XLA and LAPACK: another CPU or BLAS kernel may move the last "
+                  "bits (a few ulps); judge against it within the file's tolerances. Every field "
+                  "not so marked (ids, inputs, upstream, fd steps and directions, the header) is "
+                  "exact on every machine")
 SCHEMA = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "https://gradref/vectors/schema.json",
@@ -374,7 +438,8 @@ SCHEMA = {
     "type": "object",
     "required": ["format", "version", "floats", "case", "op", "source", "style", "functions",
                  "call", "args",
-                 "outputs", "gradients", "kink", "seed", "tolerances", "fd", "samples"],
+                 "outputs", "gradients", "kink", "beyond_contract", "seed", "tolerances", "fd",
+                 "samples"],
     "additionalProperties": False,
     "properties": {
         "format": {"const": FORMAT},
@@ -398,6 +463,9 @@ SCHEMA = {
         "outputs": {"type": "array", "items": _SHAPED},
         "gradients": {"type": "array", "items": _SHAPED},
         "kink": {"type": ["string", "null"]},
+        "beyond_contract": {"type": ["string", "null"], "description": "why the case's source "
+                            "never asks for it (null when it does); an implementation that does "
+                            "not pass it is reported 'beyond contract', not failed"},
         "model": {"type": "object", "additionalProperties": False,
                   "required": ["class", "module", "constructor", "loss_args", "state"],
                   "description": "a model class's loss (the model call style): construct the "
@@ -425,12 +493,15 @@ SCHEMA = {
             "type": "object", "additionalProperties": False,
             "required": ["id", "inputs", "upstream", "expected", "probe", "fd"],
             "properties": {
-                "id": {"type": "string"}, "inputs": _NAMED, "upstream": _NAMED, "expected": _NAMED,
-                "probe": _NAMED,
+                "id": {"type": "string"}, "inputs": _NAMED, "upstream": _NAMED,
+                "expected": {**_NAMED, "description": _COMPUTED_NOTE},
+                "probe": {**_NAMED, "description": _COMPUTED_NOTE},
                 "fd": {"type": "object", "additionalProperties": False,
                        "required": ["steps", "estimate", "truncation", "rounding"],
-                       "properties": {"steps": _NUMBERS, "estimate": _NUMBERS,
-                                      "truncation": _NUMBERS, "rounding": _NUMBERS,
+                       "properties": {"steps": _NUMBERS,
+                                      "estimate": {**_NUMBERS, "description": _COMPUTED_NOTE},
+                                      "truncation": {**_NUMBERS, "description": _COMPUTED_NOTE},
+                                      "rounding": {**_NUMBERS, "description": _COMPUTED_NOTE},
                                       "directions": {"type": "array", "items": {
                                           "type": "array", "items": {"enum": [-1, 1]}}}}}}}},
     },

@@ -55,12 +55,12 @@ class Value:
         return out
 
     def maximum(self, other):
-        """max(a, b); at a tie both inputs get the gradient (the notes' convention)."""
+        """max(a, b); a tie goes to the first input (a subgradient, as np.argmax routes it)."""
         out = Value(max(self.data, other.data), (self, other))
 
         def _backward():
             self.grad += (self.data >= other.data) * out.grad
-            other.grad += (other.data >= self.data) * out.grad
+            other.grad += (other.data > self.data) * out.grad
         out._backward = _backward
         return out
 

@@ -58,8 +58,9 @@ def add_backward(dout, cache):
 
 
 # --- A3: f = max(x, y). The max gate routes dout to the larger input. -------------------------
-# Kink convention (the notes'): at a tie x == y both inputs get dout, i.e. (1, 1);
-# jnp.maximum splits it (0.5, 0.5). Random samples stay away from ties.
+# Kink convention: at a tie x == y the gradient goes to x, (1, 0), as np.argmax routes a tie.
+# Any split (a, 1 - a) is a subgradient (jnp.maximum takes 0.5/0.5); both inputs getting dout,
+# (1, 1), is not: along (1, 1) max grows at rate 1. Random samples stay away from ties.
 
 def max_gate_forward(x, y):
     f = np.maximum(x, y)                                          # (1)
@@ -69,7 +70,8 @@ def max_gate_forward(x, y):
 def max_gate_backward(dout, cache):
     x, y = cache
     dx = (x >= y) * dout                                          # (1) df/dx = 1(x >= y)
-    dy = (y >= x) * dout                                          # (1) df/dy = 1(y >= x)
+    dy = (y > x) * dout                                           # (1) df/dy = 1(y > x): a tie
+                                                                  #     goes to x, a subgradient
     return dx, dy
 
 
@@ -216,7 +218,7 @@ def staged_backward(dout, cache):
 
 
 # --- A9: gradient flow patterns, f = 2 (x y + max(z, w)). ---------------------------------------
-# add distributes, max routes, multiply swaps. Max ties take the notes' (1, 1) convention.
+# add distributes, max routes, multiply swaps. A max tie goes to z, as in the max gate.
 
 def patterns_circuit_forward(x, y, z, w):
     xy = x * y                                                    # (1) multiply gate
@@ -232,7 +234,7 @@ def patterns_circuit_backward(dout, cache):
     dxy = 1.0 * ds                                                # (3) add distributes
     dm = 1.0 * ds                                                 # (3)
     dz = (z >= w) * dm                                            # (2) max routes
-    dw = (w >= z) * dm                                            # (2)
+    dw = (w > z) * dm                                             # (2) a tie goes to z
     dx = y * dxy                                                  # (1) multiply swaps
     dy = x * dxy                                                  # (1)
     return dx, dy, dz, dw

@@ -31,7 +31,7 @@ def test_micrograd_engine_passes_the_scalar_cases(tmp_path):
         "multiply", "max_gate", "chain_rule", "staged", "patterns_circuit"]
 
 
-def test_micrograd_engine_follows_the_notes_at_a_max_tie():
+def test_micrograd_engine_follows_the_catalogue_at_a_max_tie():
     impl = cases.load(str(EXAMPLES / "micrograd_engine.py"))
     for name in ("max_gate", "patterns_circuit"):
         case = cases.get(name)

@@ -29,13 +29,15 @@ def report(tmp_path, *argv):
 
 def expected_statuses(path, buggy_functions):
     """What the report must say per case: every case whose functions the file defines passes
-    unless one of them is planted-buggy; the rest are not implemented. Adapts as cases are added."""
+    unless one of them is planted-buggy (failed, or beyond contract where the case's source never
+    asks for it); the rest are not implemented. Adapts as cases are added."""
     impl = cases.load(path)
     want = {}
     for case in cases.CASES:
-        names = impl.op_names(case)
+        names = case.functions
         if all(n in impl.namespace for n in names):
-            want[case.name] = "failed" if set(names) & buggy_functions else "passed"
+            buggy = "beyond contract" if case.beyond_contract else "failed"
+            want[case.name] = buggy if set(names) & buggy_functions else "passed"
         else:
             want[case.name] = "not implemented"
     return want
@@ -150,7 +152,7 @@ def test_cs231n_layers_file_runs_as_is_with_one_command(tmp_path):
     impl = cases.load(CS231N)
     for c in doc["cases"]:
         if c["status"] == "failed":                    # the two bugs, at their gradient, with an entry
-            names = impl.op_names(cases.get(c["case"]))
+            names = cases.get(c["case"]).functions
             gradient = "dx" if "softmax_loss" in names else "dgamma"
             assert set(c["failed_checks"]) == {"jax", "fd"}, c["case"]
             assert f": {gradient} vs jax.vjp: " in c["failures"][0]["message"], c["case"]
@@ -176,3 +178,44 @@ def test_the_timing_plugin_says_where_the_time_went():
     line = [x for x in out.stdout.splitlines() if x.startswith("gradref timing: wall ")]
     assert line and "oracle compilation" in line[0] and "tests waiting for it" in line[0]
     assert float(line[0].split("XLA ")[1].split(")")[0]) > 0, line[0]   # staged compiled here
+
+
+# --- cases beyond a source's contract -----------------------------------------------------------
+
+FAITHFUL_BN = str(STUDENT / "faithful_batchnorm.py")
+BN_CASES = ("batchnorm", "batchnorm_test", "batchnorm_alt", "batchnorm_alt_test")
+
+
+def test_a_faithful_file_is_not_failed_on_a_case_its_source_never_asks_for(tmp_path):
+    """A skeleton-faithful batchnorm (no cache after a test-mode forward) passes train mode and is
+    reported 'beyond contract' on test mode, saying why and what happened; exit 0."""
+    rc, doc = report(tmp_path, "--impl", FAITHFUL_BN, "--case", *BN_CASES)
+    got = {c["case"]: c["status"] for c in doc["cases"]}
+    assert rc == 0 and got == {"batchnorm": "passed", "batchnorm_test": "beyond contract",
+                               "batchnorm_alt": "passed", "batchnorm_alt_test": "beyond contract"}
+    test_mode = next(c for c in doc["cases"] if c["case"] == "batchnorm_test")
+    assert "never calls the backward after a test-mode forward" in test_mode["beyond_contract"]
+    assert "cannot unpack non-iterable NoneType" in test_mode["failures"][0]["message"]
+
+
+def test_beyond_contract_excuses_the_backward_only_and_never_the_reference():
+    """The test-mode forward is in the contract: a wrong one fails. The reference claims every case
+    (contract "all"): the same file held to it fails the test-mode cases."""
+    faithful = cases.load(FAITHFUL_BN)
+    wrong_forward = faithful.with_replacement(
+        "batchnorm_forward", lambda x, g, b, p: (x, None), "wrong forward", "")
+    assert check_case_status(wrong_forward, "batchnorm_test") == "failed"
+    strict = cases.Implementation("held to all", faithful.namespace, contract="all")
+    assert check_case_status(strict, "batchnorm_test") == "failed"
+    assert check_case_status(cases.handwritten(), "batchnorm_test") == "passed"
+
+
+def check_case_status(impl, name):
+    from cases import check
+    return check.check_case(cases.get(name), impl, 0, 4).status
+
+
+def test_beyond_contract_under_pytest_skips_with_the_reason():
+    r = pytest_run("--impl", FAITHFUL_BN, "--case", "batchnorm_test", "-rs")
+    assert r.returncode == 0, r.stdout
+    assert "80 skipped" in r.stdout and "beyond contract: the CS231n a2 notebook" in r.stdout

@@ -12,17 +12,56 @@ from cases import check, cli, vectors
 VECTORS = Path(__file__).resolve().parent.parent / "vectors"
 
 
-def test_committed_vectors_are_what_export_writes_now(tmp_path):
-    """Byte for byte, every file, none missing, none extra."""
-    vectors.export(str(tmp_path))
-    fresh = {f.name: f.read_bytes() for f in tmp_path.iterdir()}
-    committed = {f.name: f.read_bytes() for f in VECTORS.glob("*.json")}
-    drift = sorted(n for n in fresh.keys() | committed.keys() if fresh.get(n) != committed.get(n))
-    assert not drift, f"vectors/ is out of date ({', '.join(drift)}): run gradref export vectors"
+@pytest.fixture(scope="module")
+def fresh_export(tmp_path_factory):
+    """vectors/ as this machine exports it now."""
+    out = tmp_path_factory.mktemp("fresh")
+    vectors.export(str(out))
+    return out
 
 
-def test_floats_round_trip_exactly():
-    doc = json.loads((VECTORS / "staged.json").read_text())
+def test_committed_vectors_are_what_export_writes_now(fresh_export):
+    """Every file, none missing, none extra; index and schema byte for byte; each case's exact
+    fields bit for bit and its computed ones within the drift bounds (vectors.drift)."""
+    fresh = {f.name for f in fresh_export.iterdir()}
+    committed = {f.name for f in VECTORS.glob("*.json")}
+    assert fresh == committed, f"vectors/ is out of date ({', '.join(sorted(fresh ^ committed))})"
+    for name in ("index.json", "schema.json"):
+        assert (fresh_export / name).read_bytes() == (VECTORS / name).read_bytes(), name
+    problems = [p for name in sorted(committed - {"index.json", "schema.json"})
+                for p in vectors.drift(json.loads((VECTORS / name).read_text()),
+                                       json.loads((fresh_export / name).read_text()))]
+    assert not problems, "vectors/ is out of date: run gradref export vectors\n" + "\n".join(problems)
+
+
+def _perturbed(doc, path, factor):
+    """A copy of `doc` with the number at `path` (keys and indices) times `factor`."""
+    doc = json.loads(json.dumps(doc))
+    *where, last = path
+    target = doc
+    for k in where:
+        target = target[k]
+    target[last] *= factor
+    return doc
+
+
+def test_drift_within_rounding_passes_and_a_real_change_fails():
+    """The drift bounds pass what another CPU's kernels do (a few ulps) and fail a change of a
+    reference or an input, naming the case, sample and field."""
+    doc = json.loads((VECTORS / "log_det.json").read_text())
+    assert vectors.drift(doc, doc) == []
+    assert vectors.drift(doc, _perturbed(doc, ("samples", 3, "expected", "dX", 1, 2), 1 + 2**-50)) == []
+    moved = vectors.drift(doc, _perturbed(doc, ("samples", 3, "expected", "dX", 1, 2), 1 + 1e-12))
+    assert len(moved) == 1 and moved[0].startswith("log_det: log_det-s3: expected.dX moved by ")
+    moved = vectors.drift(doc, _perturbed(doc, ("samples", 5, "fd", "estimate", 4), 1 + 1e-6))
+    assert len(moved) == 1 and moved[0].startswith("log_det: log_det-s5: fd.estimate[4] moved by ")
+    changed = vectors.drift(doc, _perturbed(doc, ("samples", 2, "inputs", "X", 0, 1), 1 + 2**-52))
+    assert changed == ["log_det: an exact field differs at $.samples[2].inputs.X[0][1]"]
+
+
+def test_floats_round_trip_exactly(fresh_export):
+    """What export writes reads back as the very float64 values the oracles computed."""
+    doc = json.loads((fresh_export / "staged.json").read_text())
     _, ov = check.block(cases.get("staged"), 0, 0, 20, "float64")
     got = np.array([s["expected"]["dx"] for s in doc["samples"]])
     assert np.array_equal(got, ov.grads[0]) and got.dtype == np.float64
