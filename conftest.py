@@ -133,7 +133,7 @@ def pytest_sessionfinish(session):
 def pytest_terminal_summary(terminalreporter, config):
     impl = getattr(config, "gradref_impl", None)
     for line in getattr(impl, "problems", ()):   # a module of an --impl folder that did not import
-        terminalreporter.write_line(f"not imported: {line}", yellow=True)
+        terminalreporter.write_line(f"import: {line}", yellow=True)
     for e in _case_xpasses(config):
         terminalreporter.write_line(f"XPASS(strict) {e.text!r} ({e.where}): no test of the case "
                                     "failed; remove it from the known failures", red=True)

@@ -19,6 +19,7 @@ import copy
 import functools
 import gc
 import math
+import re
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -552,6 +553,24 @@ def check_case(case: Case, impl: Implementation, seed: int = 0, n: int = 20,
                 judge_first()
         while ran:
             judge_first()
+    return _not_checkable(result, impl)
+
+
+def _not_checkable(result: CaseResult, impl: Implementation) -> CaseResult:
+    """A case whose every failing sample stopped on a name its folder could not import (NameError
+    on one of impl.unavailable: fast_layers' col2im_6d_cython without the compiled extension) is
+    not checkable for that reason, not failed: nothing of the implementation's math was judged."""
+    stops = set()
+    for s in result.samples:
+        if s.ok:
+            continue
+        m = re.search(r"raised NameError: name '(\w+)' is not defined", s.behaved.message)
+        if m is None or m.group(1) not in impl.unavailable:
+            return result
+        stops.add(m.group(1))
+    if stops:
+        result.not_implemented = f"not checkable: {impl.unavailable[sorted(stops)[0]]}"
+        result.samples = []
     return result
 
 

@@ -232,6 +232,34 @@ def _defined_names(path: Path) -> list[str]:
 NOT_IMPORTED = {"setup.py"}
 
 
+def _guarded_imports(f: Path, root: Path, module, problems: list, unavailable: dict) -> None:
+    """Names a module imports inside `try: ... except ImportError:` that it ended up without (the
+    skeleton's fast_layers.py without the compiled im2col_cython extension): one line, and each
+    such name `unavailable`, so an op that stops on it is not checkable for that reason."""
+    try:
+        tree = ast.parse(f.read_text(errors="replace"))
+    except (OSError, SyntaxError, ValueError):
+        return
+    lost = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Try) and any(
+                h.type is None or "ImportError" in ast.unparse(h.type) for h in node.handlers):
+            for imp in node.body:
+                if isinstance(imp, ast.ImportFrom):
+                    for alias in imp.names:
+                        name = alias.asname or alias.name
+                        if name != "*" and not hasattr(module, name):
+                            lost.setdefault(imp.module or ".", []).append(name)
+    for source, names in lost.items():
+        hint = (" (a Cython extension not compiled: python setup.py build_ext --inplace)"
+                if source.endswith("_cython") else "")
+        line = (f"{f.relative_to(root.parent)} imported without {', '.join(names)} from {source}: "
+                f"its ImportError was caught{hint}")
+        problems.append(line)
+        for n in names:
+            unavailable.setdefault(n, line)
+
+
 def _load_folder(path: Path, s: str, namespace: dict, problems: list, unavailable: dict) -> None:
     """Every .py file under the folder (classifiers/ too), each imported as part of its package;
     one that fails to import (a missing dependency such as six, a Cython extension not compiled)
@@ -243,7 +271,9 @@ def _load_folder(path: Path, s: str, namespace: dict, problems: list, unavailabl
         raise ImplementationError(f"--impl {s}: the folder holds no .py file")
     for f in files:
         try:
-            namespace.update(_module_namespace(_import_file(f)))
+            module = _import_file(f)
+            namespace.update(_module_namespace(module))
+            _guarded_imports(f, path, module, problems, unavailable)
         except Exception as e:  # noqa: BLE001  any error of the user's module: one line
             line = f"{f.relative_to(path.parent)} did not import: {_import_problem(e, str(f))}"
             problems.append(line)

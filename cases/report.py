@@ -161,7 +161,7 @@ def main(args, impl: Implementation) -> int:
     judged = [known_mod.judge(r, entries) for r in results]
     status = [st for st, _ in judged]
     notes = [line for _, ns in judged for line in ns]
-    notes += [f"not imported: {line}" for line in impl.problems]
+    notes += [f"import: {line}" for line in impl.problems]
     for warning in known_mod.unmatched(entries, results):
         print(warning, file=sys.stderr)
     score = None

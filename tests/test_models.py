@@ -46,12 +46,14 @@ def test_assignment2_folder_in_one_command_finds_the_planted_model_bug(tmp_path,
         assert jax_messages and all(": dW3 vs jax.vjp: " in m for m in jax_messages), name
     assert "defines no class TwoLayerNet" in got["two_layer_net_fc"]["not_implemented"]
     out = capsys.readouterr().out
-    assert ("not imported: cs231n/data_utils.py did not import: ModuleNotFoundError: No module "
+    assert ("import: cs231n/data_utils.py did not import: ModuleNotFoundError: No module "
             "named 'six' (data_utils.py, line 4)") in out
-    assert "not imported: cs231n/vis_utils.py did not import: ModuleNotFoundError: No module " \
+    assert "import: cs231n/vis_utils.py did not import: ModuleNotFoundError: No module " \
            "named 'past'" in out
-    assert "setup.py" not in out and "Traceback" not in out      # setup.py is never imported
-    assert sum("did not import" in n for n in doc["notes"]) == 2
+    assert ("import: cs231n/fast_layers.py imported without col2im_cython, im2col_cython, "
+            "col2im_6d_cython from cs231n.im2col_cython: its ImportError was caught") in out
+    assert "setup.py did not" not in out and "Traceback" not in out   # setup.py is never imported
+    assert sum(n.startswith("import: ") for n in doc["notes"]) == 3
 
 
 def test_assignment1_folder_in_one_command_passes_and_names_the_other_api(tmp_path):
@@ -150,3 +152,53 @@ def test_the_model_adapter_builds_the_class_as_the_case_says():
     assert all(seen["params"][k] is not sample.arrays[k] and np.array_equal(seen["params"][k],
                sample.arrays[k]) for k in ("W1", "b1", "W2", "b2"))
     assert np.array_equal(seen["call"][0], sample.arrays["X"]) and len(grads) == 4
+
+
+SKELETON_FAST_LAYERS = '''from __future__ import print_function
+import numpy as np
+
+try:
+    from cs231n.im2col_cython import col2im_cython, im2col_cython
+    from cs231n.im2col_cython import col2im_6d_cython
+except ImportError:
+    pass   # the skeleton prints how to compile the extension here
+
+from .layers import conv_forward_naive, max_pool_forward_naive, max_pool_backward_naive
+
+
+def conv_forward_strides(x, w, b, conv_param):
+    out, _ = conv_forward_naive(x, w, b, conv_param)
+    return out, (x, w, b, conv_param)
+
+
+def conv_backward_strides(dout, cache):
+    x, w, b, conv_param = cache
+    N, C, H, W = x.shape
+    dx = col2im_6d_cython(np.zeros(1), N, C, H, W, 3, 3, 1, 1)
+    return dx, None, None
+
+
+conv_forward_fast = conv_forward_strides
+conv_backward_fast = conv_backward_strides
+max_pool_forward_fast = max_pool_forward_naive
+max_pool_backward_fast = max_pool_backward_naive
+'''
+
+
+def test_fast_layers_without_the_compiled_extension_make_their_users_not_checkable(tmp_path):
+    """The skeleton's fast_layers.py imports without im2col_cython (it catches the ImportError);
+    conv_backward_fast then stops on col2im_6d_cython. The cases that reach it are not checkable,
+    for that reason, in one line; the rest of the folder is checked."""
+    folder = tmp_path / "a2" / "cs231n"
+    shutil.copytree(A2, folder)
+    (folder / "fast_layers.py").write_text(SKELETON_FAST_LAYERS)
+    impl = cases.load(str(folder))
+    line = ("cs231n/fast_layers.py imported without col2im_cython, im2col_cython, col2im_6d_cython "
+            "from cs231n.im2col_cython: its ImportError was caught (a Cython extension not "
+            "compiled: python setup.py build_ext --inplace)")
+    assert line in impl.problems
+    for name in ("conv_relu", "conv_relu_pool", "three_layer_convnet"):
+        result = check.check_case(cases.get(name), impl, 0, 2)
+        assert (result.status, result.not_implemented) == ("not implemented",
+                                                           f"not checkable: {line}"), name
+    assert check.check_case(cases.get("affine_relu"), impl, 0, 2).status == "passed"
