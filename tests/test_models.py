@@ -1,7 +1,7 @@
 """Model classes and sandwich layers: a student's cs231n/ folder, checked as it is, in one command.
 
-tests/fixtures/student/assignment1/cs231n and assignment2/cs231n are written in the skeletons'
-style (relative imports, classifiers/ subpackage, setup.py for the Cython extension, a data_utils
+tests/fixtures/student/assignment1/, assignment2/ and assignment3/cs231n are written in the
+skeletons' style (relative imports, classifiers/ subpackage, setup.py for the Cython extension, a data_utils
 that needs six, a vis_utils that needs past). assignment2's FullyConnectedNet has one planted
 bug (the last layer's dW misses reg W); everything else they define is right.
 """
@@ -14,11 +14,13 @@ import numpy as np
 
 import cases
 from cases import check, cli
+from cases.tolerance import GOLDEN_RTOL
 
 ROOT = Path(__file__).resolve().parent.parent
 STUDENT = ROOT / "tests" / "fixtures" / "student"
 A1 = STUDENT / "assignment1" / "cs231n"
 A2 = STUDENT / "assignment2" / "cs231n"
+A3 = STUDENT / "assignment3" / "cs231n"
 
 A2_CASES = ("affine", "batchnorm_alt", "conv", "affine_relu", "affine_bn_relu", "conv_relu_pool",
             "fc_net", "fc_net_batchnorm", "fc_net_layernorm", "fc_net_dropout",
@@ -65,6 +67,18 @@ def test_assignment1_folder_in_one_command_passes_and_names_the_other_api(tmp_pa
     why = got["two_layer_net_class"]["not_implemented"]   # the 2019 neural_net.py class's case
     assert got["two_layer_net_class"]["status"] == "not implemented"
     assert "does not take this case's constructor arguments" in why and "neural_net.py API" in why
+
+
+def test_assignment3_folder_in_one_command_passes_with_the_notebooks_losses(tmp_path):
+    """CaptioningRNN (rnn and lstm) from a student's rnn.py, and the notebooks' printed losses."""
+    names = ("rnn", "lstm", "captioning_rnn", "captioning_lstm", "captioning_rnn_golden",
+             "captioning_lstm_golden")
+    rc, doc = report(tmp_path, "--impl", str(A3), "--case", *names)
+    assert rc == 0 and [c["status"] for c in doc["cases"]] == ["passed"] * len(names)
+    impl = cases.load(str(A3))
+    for name in ("captioning_rnn_golden", "captioning_lstm_golden"):
+        (golden,) = cases.get(name).goldens
+        assert check.check_golden(cases.get(name), impl, golden, GOLDEN_RTOL).ok, name
 
 
 def test_a_module_that_fails_to_import_makes_its_cases_not_checkable(tmp_path):
