@@ -14,8 +14,11 @@ from pathlib import Path
 import pytest
 
 import cases
-from cases import check, known, mutants, oracles
+from cases import check, kinks, known, mutants, oracles
 from cases.spec import Case, CaseError, Mutant
+
+# pytest-html, when installed: failing checks carry their circuit and heatmaps in its report
+pytest_plugins = ("cases.pytest_pictures",)
 
 
 def pytest_addoption(parser):
@@ -82,11 +85,22 @@ def pytest_collection_finish(session):
                 oracles.prefetch(case)
 
 
+def _deselect_empty_parametrizations(config, items):
+    """A selection with no kink sample (--case staged) leaves test_at_kink an empty parameter set:
+    deselected, not reported as a skip that says nothing."""
+    empty = [i for i in items if (m := i.get_closest_marker("skip")) is not None
+             and "got empty parameter set" in str(m.kwargs.get("reason", ""))]
+    if empty:
+        config.hook.pytest_deselected(items=empty)
+        items[:] = [i for i in items if i not in empty]
+
+
 def pytest_collection_modifyitems(config, items):
     """--xfails: a test id makes that test a strict xfail (passing is an XPASS failure); a case
     name makes each of the case's tests an xfail, strict for the case as a whole (the case is an
     XPASS failure when none of its tests fails). An entry that matches no collected test (and names
     no case deselected by --case) is warned about."""
+    _deselect_empty_parametrizations(config, items)
     entries = config.gradref_xfails
     config.gradref_case_entries = {}     # case entry -> outcomes of its tests
     if not entries:
@@ -146,6 +160,10 @@ def pytest_generate_tests(metafunc):
         n = config.getoption("samples")
         params = [(c, i) for c in config.gradref_cases for i in range(n)]
         metafunc.parametrize("case_sample", params, ids=[f"{c.name}-s{i}" for c, i in params])
+    if "kink_sample" in metafunc.fixturenames:
+        seed = config.getoption("seed")
+        params = [(c, j) for c in config.gradref_cases for j in range(len(kinks.samples(c, seed)))]
+        metafunc.parametrize("kink_sample", params, ids=[f"{c.name}-k{j}" for c, j in params])
     if "golden" in metafunc.fixturenames:
         params = [(c, k) for c in config.gradref_cases for k in range(len(c.goldens))]
         metafunc.parametrize("golden", [(c, c.goldens[k]) for c, k in params],
@@ -182,6 +200,32 @@ def checked(case_sample, case_results):
     if result.status == "beyond contract":
         pytest.skip(f"beyond contract: {result.beyond_contract}")
     return result.samples[i]
+
+
+@pytest.fixture
+def kink_checked(kink_sample, case_results):
+    """The verdict at this kink sample; skips when the implementation lacks the op."""
+    case, j = kink_sample
+    result = case_results(case)
+    if result.not_implemented:
+        pytest.skip(f"not implemented: {result.not_implemented}")
+    if result.status == "beyond contract":
+        pytest.skip(f"beyond contract: {result.beyond_contract}")
+    return result.kinks[j]
+
+
+class ConventionDiffers(UserWarning):
+    """An implementation's gradient at a kink is a subgradient, but not the case's declared one."""
+
+
+def assert_subgradient(verdict, implementation):
+    """At a kink: fail when not a subgradient. Another subgradient than the declared one is no
+    failure, but a warning that names it; except for the reference, which declares it."""
+    if verdict.status == "convention differs" and implementation.contract != "all":
+        warnings.warn(ConventionDiffers(verdict.message.split("\n")[0]))
+        return
+    if verdict.status != "passed":
+        pytest.fail(verdict.message, pytrace=False)
 
 
 def assert_passes(verdict):

@@ -27,7 +27,7 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from . import oracles
+from . import kinks, oracles
 from .impl import Implementation, signature_problem
 from .sampling import Block, Sample, draw_range
 from .spec import Arg, Case, Integers
@@ -40,6 +40,7 @@ CHECKS = {  # verdict name -> the test that states it
     "jax": "test_matches_jax",
     "fd": "test_matches_fd",
 }
+TESTS = CHECKS | {"kink": "test_at_kink"}   # every test a verdict can send a user to
 DTYPES = {"float64": np.float64, "float32": np.float32}
 
 
@@ -74,6 +75,7 @@ class CaseResult:
     dtype: str
     samples: list = field(default_factory=list)
     not_implemented: str = ""      # why the op is not there ("" when it is)
+    kinks: list = field(default_factory=list)   # a kinks.KinkVerdict per kink sample
     beyond_contract: str = ""      # the case's beyond_contract, where the implementation is held
                                    # only to its sources' contract ("" otherwise): what the source
                                    # does not ask (the backward) is reported, not failed; the
@@ -83,10 +85,15 @@ class CaseResult:
     def status(self) -> str:
         if self.not_implemented:
             return "not implemented"
-        if all(s.ok for s in self.samples):
+        if all(s.ok for s in self.samples) and self.kink_status != "failed":
             return "passed"
         excused = self.beyond_contract and all(s.forward.ok for s in self.samples)
         return "beyond contract" if excused else "failed"
+
+    @property
+    def kink_status(self) -> str:
+        """At the case's kinks: "passed", "convention differs", "failed", or "" (none checked)."""
+        return kinks.worst(self.kinks)
 
     def worst(self, check: str) -> float:
         errors = [getattr(s, check).error for s in self.samples]
@@ -94,7 +101,11 @@ class CaseResult:
         return max(errors) if errors else float("nan")
 
     def failures(self) -> list[tuple[str, Verdict]]:
-        return [(check, v) for s in self.samples for check, v in s.verdicts().items() if not v.ok]
+        """(check, verdict) of every failed check; "kink" for a kink sample that is not a
+        subgradient (a different convention is no failure)."""
+        return [(check, v) for s in self.samples for check, v in s.verdicts().items() if not v.ok] \
+            + [("kink", Verdict(False, message=k.message)) for k in self.kinks
+               if k.status == "failed"]
 
 
 # --- samples and oracle values, in blocks; small blocks are kept for the next implementation ------
@@ -393,7 +404,7 @@ def reproduce(check: str, sample_id: str, seed: int, impl: Implementation, dtype
     extra = f" --seed {seed}" if seed else ""
     extra += impl.selector
     extra += f" --dtype {dtype}" if dtype != "float64" else ""
-    return f'reproduce: pytest "{TEST_FILE}::{CHECKS[check]}[{sample_id}]"{extra}'
+    return f'reproduce: pytest "{TEST_FILE}::{TESTS[check]}[{sample_id}]"{extra}'
 
 
 def _fmt_index(i: tuple) -> str:
@@ -553,6 +564,7 @@ def check_case(case: Case, impl: Implementation, seed: int = 0, n: int = 20,
                 judge_first()
         while ran:
             judge_first()
+    result.kinks = kinks.check(case, impl, seed, dtype)
     return _not_checkable(result, impl)
 
 
@@ -570,7 +582,7 @@ def _not_checkable(result: CaseResult, impl: Implementation) -> CaseResult:
         stops.add(m.group(1))
     if stops:
         result.not_implemented = f"not checkable: {impl.unavailable[sorted(stops)[0]]}"
-        result.samples = []
+        result.samples, result.kinks = [], []
     return result
 
 

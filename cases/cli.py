@@ -7,6 +7,7 @@ import sys
 
 from . import check, mutants
 from .catalogue import CASES, select
+from .draw import PictureError
 from .impl import ImplementationError, handwritten, load
 from .spec import CaseError
 
@@ -31,6 +32,8 @@ def parser() -> argparse.ArgumentParser:
     r = sub.add_parser("report", help="check an implementation on the catalogue (the main job)")
     _common(r)
     r.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    r.add_argument("--html", metavar="PATH", help="also write one self-contained HTML report, "
+                   "each failure with its circuit and heatmaps (needs the [pictures] extra)")
     r.add_argument("--no-mutants", action="store_true",
                    help="skip the mutation score (run by default for the handwritten reference)")
     e = sub.add_parser("export", help="write the language-neutral test vectors (JSON) into DIR")
@@ -53,6 +56,20 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--json", metavar="PATH", help="also write the verdicts as JSON")
     c.add_argument("--xfails", metavar="FILE", default=None,
                    help="known failures: one test id or case name a line (# comments)")
+    d = sub.add_parser("draw", help="draw a case's circuit with values and gradients on the "
+                       "wires, as in the notes' figures (needs the [pictures] extra)")
+    d.add_argument("case", metavar="CASE")
+    at = d.add_mutually_exclusive_group()
+    at.add_argument("--golden", nargs="?", const="0", default=None, metavar="ID",
+                    help="at a golden: g0 (the default where the case has one), g1, ...")
+    at.add_argument("--sample", default=None, metavar="ID", help="at a random sample: s3, staged-s3")
+    d.add_argument("--impl", default=None, help="mark this implementation's gradients beside "
+                   "the expected ones")
+    d.add_argument("--mutant", default=None, help="the handwritten reference with this mutant")
+    d.add_argument("--seed", type=int, default=0, help="global seed of --sample (default 0)")
+    d.add_argument("--dtype", default="float64", choices=sorted(check.DTYPES),
+                   help="dtype the implementation computes in")
+    d.add_argument("-o", "--output", required=True, metavar="FILE", help="FILE.svg or FILE.png")
     k = sub.add_parser("cases", help="list the catalogue")
     k.add_argument("--markdown", action="store_true", help="as the README's case table")
     sub.add_parser("mutants", help="list the planted bugs the suite must catch")
@@ -122,6 +139,10 @@ def main(argv=None) -> int:
             for m in mutants.MUTANTS:
                 print(f"{m.id!r:70} {m.function}: {m.old!r} -> {m.new!r}")
             return 0
+        if args.command == "draw":
+            from . import pictures
+            return pictures.main_draw(args, _implementation(args) if args.impl or args.mutant
+                                      else None)
         if args.command in ("export", "results", "check-results"):
             from . import vectors
             return _vectors_command(args, vectors)
@@ -129,7 +150,7 @@ def main(argv=None) -> int:
             raise CaseError("--samples must be at least 1")
         from . import report
         return report.main(args, _implementation(args))
-    except (CaseError, ImplementationError) as e:
+    except (CaseError, ImplementationError, PictureError) as e:
         print(f"gradref: error: {e}", file=sys.stderr)
         return 2
 

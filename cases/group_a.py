@@ -157,6 +157,10 @@ MUTANTS_A = (
            "routes to the smaller input"),
     Mutant("max_gate", "max_gate_backward", "dy = (y > x) * dout", "dy = dout",
            "routes to both inputs"),
+    Mutant("max_gate", "max_gate_backward", "dx = (x >= y) * dout", "dx = (x > y) * dout",
+           "a tie gets (0, 0), not a subgradient"),
+    Mutant("max_gate", "max_gate_backward", "dy = (y > x) * dout", "dy = (y >= x) * dout",
+           "a tie gets (1, 1), not a subgradient"),
     # A4 chain rule
     Mutant("chain_rule", "chain_rule_backward", "dx = 1.0 * dq", "dx = 1.0 * dout",
            "skips the chain rule through q"),

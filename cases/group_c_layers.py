@@ -380,6 +380,10 @@ MUTANTS_C_LAYERS = (
     # C2 relu
     Mutant("relu", "relu_backward", "dx = dout * (x > 0)", "dout[x < 0] = 0; dx = dout",
            "in place: dout[x < 0] = 0 writes into dout"),
+    Mutant("relu", "relu_backward", "dx = dout * (x > 0)", "dx = dout * (x >= 0)",
+           "relu'(0) = 1, another subgradient", expect="convention differs"),
+    Mutant("relu", "relu_backward", "dx = dout * (x > 0)", "dx = dout * ((x > 0) + 2.0 * (x == 0))",
+           "relu'(0) = 2, not a subgradient"),
     Mutant("relu", "relu_backward", "dx = dout * (x > 0)", "dx = 1.0 * (x > 0)",
            "ignores dout"),
     # C3 softmax loss

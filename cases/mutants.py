@@ -42,6 +42,18 @@ def mutate(m: Mutant, base: Implementation | None = None) -> Implementation:
                                  f" --mutant '{m.id}'")
 
 
+def verdict(result) -> str:
+    """What a mutant's run gave: "failed", "convention differs" (at a kink, the rest passed) or
+    "passed"; a mutant is caught when this is its `expect`."""
+    if result.status == "failed":
+        return "failed"
+    return "convention differs" if result.kink_status == "convention differs" else result.status
+
+
+def caught(m: Mutant, result) -> bool:
+    return verdict(result) == m.expect
+
+
 def find(mutant_id: str) -> Mutant:
     for m in MUTANTS:
         if m.id == mutant_id:

@@ -13,7 +13,7 @@ from . import known as known_mod
 from . import mutants as mutants_mod
 from . import oracles
 from .catalogue import get, select
-from .check import CHECKS, CaseResult, check_case
+from .check import CHECKS, TESTS, CaseResult, check_case
 from .impl import Implementation
 from .tolerance import FD_DIRECTIONS, rtol
 
@@ -31,7 +31,7 @@ def mutation_score(case_names=(), seed: int = 0, n: int = 20) -> tuple[int, list
     names = {c.name for c in select(case_names)}
     chosen = [m for m in mutants_mod.MUTANTS if m.case in names]
     missed = [m for m in chosen
-              if check_case(get(m.case), mutants_mod.mutate(m), seed, n).status != "failed"]
+              if not mutants_mod.caught(m, check_case(get(m.case), mutants_mod.mutate(m), seed, n))]
     return len(chosen) - len(missed), missed
 
 
@@ -59,19 +59,26 @@ def failed_checks(r: CaseResult) -> dict:
             out[chk] = {"test": CHECKS[chk], "samples_failed": len(bad),
                         "worst_error": max(errors) if errors else None, "worst_id": worst.id,
                         "reproduce": message.rsplit("\n", 1)[-1].removeprefix("reproduce: ")}
+    bad = [k for k in r.kinks if k.status == "failed"]
+    if bad:
+        out["kink"] = {"test": TESTS["kink"], "samples_failed": len(bad), "worst_error": None,
+                       "worst_id": bad[0].id, "reproduce": bad[0].message.rsplit("\n", 1)[-1]
+                       .removeprefix("reproduce: ")}
     return out
 
 
 def table(results: list[CaseResult], status: list[str] | None = None) -> str:
     status = status or [r.status for r in results]
-    rows = [("case", "source", "samples", "forward", "vs jax", "vs fd", "fd", "status")]
+    rows = [("case", "source", "samples", "forward", "vs jax", "vs fd", "fd", "at kinks",
+             "status")]
     for r, st in zip(results, status):
         c = r.case
         fd = "full" if c.fd_mode == "full" else f"{FD_DIRECTIONS} dirs"
+        kink = f"{r.kink_status.upper()} ({len(r.kinks)})" if r.kinks else "-"
         rows.append((c.name, c.source.split(" ")[0], str(len(r.samples)), _e(r.worst("forward")),
-                     _e(r.worst("jax")), _e(r.worst("fd")), fd, st.upper()))
+                     _e(r.worst("jax")), _e(r.worst("fd")), fd, kink, st.upper()))
     widths = [max(len(row[k]) for row in rows) for k in range(len(rows[0]))]
-    lines = ["  ".join(v.ljust(w) if k in (0, 1, 6, 7) else v.rjust(w)
+    lines = ["  ".join(v.ljust(w) if k in (0, 1, 6, 7, 8) else v.rjust(w)
                        for k, (v, w) in enumerate(zip(row, widths))) for row in rows]
     lines.insert(1, "-" * len(lines[0]))
     return "\n".join(lines)
@@ -82,6 +89,11 @@ def details(results: list[CaseResult], per_case: int = 3, status: list[str] | No
     for r, st in zip(results, status or [r.status for r in results]):
         if r.status == "not implemented":
             out.append(f"{r.case.name}: not implemented ({r.not_implemented})")
+        differs = [k for k in r.kinks if k.status == "convention differs"]
+        if differs:
+            out.append(f"{r.case.name}: at its kinks, another convention on {len(differs)} of "
+                       f"{len(r.kinks)} kink samples (not a failure): "
+                       + differs[0].message.split("\n")[0])
         failures = r.failures()
         if failures and st == "beyond contract":
             out.append(f"{r.case.name}: beyond contract ({r.beyond_contract}); not held against "
@@ -91,8 +103,9 @@ def details(results: list[CaseResult], per_case: int = 3, status: list[str] | No
             out.append(f"{r.case.name}: xfail, {len(failures)} failed checks, all known failures")
         elif failures:
             for chk, f in failed_checks(r).items():
+                of = f"{len(r.kinks)} kink" if chk == "kink" else str(len(r.samples))
                 out.append(f"{r.case.name}: {f['test']} failed on {f['samples_failed']} of "
-                           f"{len(r.samples)} samples; worst {_e(f['worst_error'] or np.nan)} at "
+                           f"{of} samples; worst {_e(f['worst_error'] or np.nan)} at "
                            f"{f['worst_id']}: {f['reproduce']}")
             out.append(f"{r.case.name}: {len(failures)} failed checks; first {min(per_case, len(failures))}:")
             out.extend("  " + v.message.replace("\n", "\n  ") for _, v in failures[:per_case])
@@ -122,6 +135,9 @@ def to_json(results, impl, seed, n, dtype, score, seconds, status=None, notes=()
             "not_implemented": r.not_implemented or None,
             "beyond_contract": r.case.beyond_contract or None, "samples": len(r.samples),
             "fd_mode": r.case.fd_mode, "kink": r.case.kink or None,
+            "at_kinks": {"status": r.kink_status or None, "samples": len(r.kinks),
+                         "verdicts": [{"id": k.id, "status": k.status, "message": k.message or None}
+                                      for k in r.kinks]},
             "worst": {k: (None if np.isnan(r.worst(k)) else r.worst(k))
                       for k in ("forward", "jax", "fd")},
             "failed_checks": failed_checks(r),
@@ -148,6 +164,8 @@ def render(results: list[CaseResult], header: str, status: list[str], notes=(),
     if more:
         print("\n" + more)
     known = "".join(f", {counts[s]} {s}" for s in ("beyond contract", "xfail", "xpass") if counts[s])
+    differ = sum(r.kink_status == "convention differs" for r in results)
+    known += f", {differ} with another convention at kinks" if differ else ""
     print(f"\n{len(results)} cases: {counts['passed']} passed, {counts['failed']} failed, "
           f"{counts['not implemented']} not implemented{known}; "
           f"{sum(len(r.samples) for r in results)} samples checked in {seconds:.1f} s")
@@ -182,6 +200,12 @@ def main(args, impl: Implementation) -> int:
             results, impl, args.seed, args.samples, args.dtype, score, seconds, status, notes),
             indent=2))
         print(f"wrote {args.json}")
+    if getattr(args, "html", None):
+        from . import html_report
+        doc = to_json(results, impl, args.seed, args.samples, args.dtype, score, seconds, status,
+                      notes)
+        Path(args.html).write_text(html_report.render(html_report.attach_pictures(doc, impl)))
+        print(f"wrote {args.html}")
     return 1 if counts["failed"] or counts["xpass"] or (score is not None and score[1]) else 0
 
 

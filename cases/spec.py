@@ -307,12 +307,15 @@ class Case:
 @dataclass(frozen=True)
 class Mutant:
     """A plausible wrong backward: a one-line edit (`old` -> `new`, matching exactly once) of the
-    handwritten function `function`. The default run of `case` must reject it (cases/mutants.py)."""
+    handwritten function `function`. The default run of `case` must give it the verdict `expect`
+    (cases/mutants.py): "failed", or "convention differs" for a gradient that is another valid
+    subgradient at a kink (relu'(0) = 1), which must be told apart, not failed."""
     case: str        # the case whose default run must reject it
     function: str    # the handwritten function it edits
     old: str         # the exact source text replaced (must occur once in the function)
     new: str
     bug: str         # the mistake it plays, in words
+    expect: str = "failed"
 
     @property
     def id(self) -> str:

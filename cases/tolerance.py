@@ -75,6 +75,21 @@ GOLDEN_RTOL = 1e-15
 # A real change of a reference or of the FD method moves values by 1e-8 of the scale or more.
 VECTOR_DRIFT_ULPS = 16.0
 
+# Kinks (cases/kinks.py): each kink point of a case is checked with KINK_DOUTS random upstream
+# gradients (they flip a convex kink of <dout, f> into a concave one), along every coordinate, all
+# ones, and KINK_RANDOM_DIRECTIONS random +-1 directions.
+KINK_DOUTS = 4
+KINK_RANDOM_DIRECTIONS = 8
+# Where several kinks meet at one point and <dout, f> is convex at some and concave at others
+# (hidden ReLUs of a net), <g, u> need not lie between the two one-sided derivatives along u; it
+# lies between the smallest and largest <a, u> over the gradients a of the smooth pieces that
+# meet there. KINK_PIECES random steps of PIECE_STEP times h (1e-9 of an input: on one side of
+# every kink through the point, far from all others) find those pieces: 2^k of them for k kinks
+# of mixed curvature, all found for k <= 4 with probability > 0.999 at 64 steps.
+KINK_PIECES = 64
+PIECE_STEP = 1e-6
+
+
 def printed_rtol(values, digits: int) -> float:
     """One unit in the last of `digits` significant digits of the largest |value|, relative to it:
     what a number printed to that many digits (rounded or truncated) can be off by. 0 in full."""

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import cases
-from cases import check
+from cases import check, kinks
 from cases.tolerance import GOLDEN_RTOL
-from conftest import assert_passes
+from conftest import assert_passes, assert_subgradient
 
 
 def test_implementation_matches_golden(golden, implementation):
@@ -16,7 +16,14 @@ def test_implementation_matches_golden(golden, implementation):
     case, g = golden
     if implementation.lookup(case)[0] is None:
         pytest.skip(f"not implemented: {implementation.lookup(case)[1]}")
-    assert_passes(check.check_golden(case, implementation, g, GOLDEN_RTOL))
+    verdict = check.check_golden(case, implementation, g, GOLDEN_RTOL)
+    if g.at_kink and not verdict.ok and implementation.contract != "all":
+        # On the kink, another valid subgradient is the implementation's own convention: a
+        # warning that names it, not a failure (the reference is held to its declared one).
+        assert_subgradient(kinks.at_golden(case, implementation, case.goldens.index(g)),
+                           implementation)
+        return
+    assert_passes(verdict)
 
 
 def test_reference_matches_golden(golden):

@@ -43,7 +43,7 @@ def test_assignment2_folder_in_one_command_finds_the_planted_model_bug(tmp_path,
         for k in A2_CASES}
     assert rc == 1
     for name in buggy:       # the gradient it names is the last layer's, judged by both oracles
-        assert set(got[name]["failed_checks"]) == {"jax", "fd"}
+        assert {"jax", "fd"} <= set(got[name]["failed_checks"]) <= {"jax", "fd", "kink"}
         jax_messages = [f["message"] for f in got[name]["failures"] if f["check"] == "jax"]
         assert jax_messages and all(": dW3 vs jax.vjp: " in m for m in jax_messages), name
     assert "defines no class TwoLayerNet" in got["two_layer_net_fc"]["not_implemented"]

@@ -1,6 +1,6 @@
 """The implementation under test (default: handwritten) against the three oracles, per sample."""
 
-from conftest import assert_passes
+from conftest import assert_passes, assert_subgradient
 
 
 def test_well_behaved(checked):
@@ -22,3 +22,9 @@ def test_matches_jax(checked):
 def test_matches_fd(checked):
     """Its backward matches finite differences of the reference within their estimated error."""
     assert_passes(checked.fd)
+
+
+def test_at_kink(kink_checked, implementation):
+    """Exactly on a kink its gradient is a subgradient (one-sided finite differences), and the
+    case's declared one; another valid subgradient is no failure, a warning says which."""
+    assert_subgradient(kink_checked, implementation)

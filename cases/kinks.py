@@ -1,0 +1,254 @@
+"""At the kinks: is the implementation's gradient a subgradient there, and is it the declared one.
+
+Random samples keep clear of kinks (cases/sampling.py). This check goes exactly onto them: the
+points of a case's goldens that sit on a kink (kink_distance 0: ties, pre-activations and margins
+of exactly 0, max-pool ties, x == y in L1, Huber's corners; exact binary fractions, so every
+implementation lands on the kink in float64 and float32 alike), each with KINK_DOUTS random
+upstream gradients (a loss keeps its upstream 1). Sample ids read `relu-k0`.
+
+The math. Let phi(x) = <dout, f(x)> (piecewise smooth) and g the implementation's gradient of
+phi at x. For a direction u the one-sided derivatives
+    phi'(x; u) = lim_{t -> 0+} (phi(x + t u) - phi(x)) / t    and    -phi'(x; -u)
+exist, and every element g of phi's (Clarke) subdifferential at x satisfies
+    min(phi'(x; u), -phi'(x; -u))  <=  <g, u>  <=  max(phi'(x; u), -phi'(x; -u)).
+At a kink between two smooth pieces with gradients a and b (ReLU, a max of two, a hinge, |r|),
+the two one-sided derivatives along u are <a, u> and <b, u>, so the condition says that <g, u>
+lies between them: g is in the segment [a, b] as seen along u, for convex and concave kinks alike
+(the random dout turns one into the other). We estimate both one-sided derivatives by forward
+differences D(t) = (phi(x + t u) - phi(x)) / t at t = 1, 1/2, 1/4 (u scaled by the FD steps h)
+and Richardson extrapolation, R2 = (8 D(1/4) - 6 D(1/2) + D(1)) / 3 (exact up to t^3), with
+|R2 - R1|, R1 = 2 D(1/2) - D(1), as its truncation estimate and 30 FD_COND eps sum|dout f| as its
+rounding bound; <g, u> passes within FD_SAFETY times the truncation plus the rounding plus the
+implementation's own rounding (rtol max|g| |u|_1).
+
+The directions: every coordinate direction (e_i h_i), the all-ones direction (h) and
+KINK_RANDOM_DIRECTIONS random +-1 directions (times h).
+
+What it decides and what it only bounds. A kink in one coordinate (a ReLU input or pre-activation
+of exactly 0 fed by one entry, |x_i - y_i| = 0) is decided by that coordinate's direction: the
+interval is exactly the subdifferential's. A tie of two (max(x, y) at x == y) is decided by the
+two coordinate directions together with the all-ones direction, which pins g_x + g_y (a tie
+(0, 0) or (1, 1) fails there). Where several kinks meet at one point (a max-pool golden with
+many tied windows, a hinge whose margins involve shared scores), the coordinate directions bound
+each entry and the all-ones and random directions bound sums across the kinks: a wrong gradient
+whose errors cancel in every checked sum would pass. Whether the gradient is the *declared*
+element of the subdifferential is decided separately, by comparing it with jax.vjp of the case's
+reference, which states the declared convention (cases/conventions.py).
+
+Verdicts per kink sample: "passed" (consistent, and the declared convention), "convention
+differs" (consistent, another element of the subdifferential: not a failure), "failed" (not a
+subgradient, or the implementation misbehaved there).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.flatten_util import ravel_pytree
+
+from . import oracles
+from .impl import Implementation
+from .sampling import Sample, case_key, fd_steps
+from .spec import Case
+from .tolerance import (FD_COND, FD_SAFETY, KINK_DOUTS, KINK_PIECES, KINK_RANDOM_DIRECTIONS,
+                        PIECE_STEP, rtol)
+
+STATUSES = ("passed", "convention differs", "failed")   # worst last
+NOT_REACHABLE = "no golden sits on the kink"
+D_RICHARDSON_ROUNDING = 30.0   # R2's rounding in units of one evaluation's (see the docstring)
+
+
+@dataclass(slots=True)
+class KinkVerdict:
+    id: str
+    status: str           # one of STATUSES
+    message: str = ""     # why it is not "passed"
+
+
+# --- kink samples --------------------------------------------------------------------------------
+
+def points(case: Case) -> list:
+    """(golden index, golden) of the case's goldens that sit exactly on a kink."""
+    if not case.kink:
+        return []
+    from .check import golden_sample
+    return [(k, g) for k, g in enumerate(case.goldens)
+            if case.kink_distance(*golden_sample(case, g).arrays.values()) == 0]
+
+
+def samples(case: Case, seed: int = 0) -> list[Sample]:
+    """KINK_DOUTS samples per kink point (one for a loss): its inputs, random upstream gradients
+    from a generator seeded by (seed, case, point), ids `<case>-k<j>`."""
+    from .check import golden_sample
+    out = []
+    for k, g in points(case):
+        base = golden_sample(case, g)
+        rng = np.random.default_rng(np.random.SeedSequence([int(seed), case_key(case.name), 1, k]))
+        for j in range(1 if case.style == "loss" else KINK_DOUTS):
+            sign = 1.0 if j % 2 == 0 else -1.0     # all kinks of <dout, f> convex, then concave
+            douts = base.douts if case.style == "loss" else tuple(
+                sign * np.abs(rng.standard_normal(np.shape(d))) for d in base.douts)
+            out.append(Sample(case, len(out), base.arrays, douts, None))
+    return out
+
+
+def sample_id(case: Case, j: int) -> str:
+    return f"{case.name}-k{j}"
+
+
+def directions(case: Case, sample: Sample, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(U, W): U (K, E) the checked step vectors, each coordinate (e_i h_i), all ones (h) and
+    random +-1 (times h); W (P, E) random +-1 times h, the ways off the kink to its pieces."""
+    h = np.concatenate([fd_steps(sample.arrays[a.name]).ravel() for a in case.diff_args])
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed), case_key(case.name), 2,
+                                                        sample.index]))
+    signs = 2.0 * rng.integers(0, 2, size=(KINK_RANDOM_DIRECTIONS + KINK_PIECES, h.size)) - 1.0
+    U = np.concatenate([np.diag(h), h[None], signs[:KINK_RANDOM_DIRECTIONS] * h])
+    return U, signs[KINK_RANDOM_DIRECTIONS:] * h
+
+
+def direction_name(case: Case, j: int) -> str:
+    """How a message names direction j of `directions`."""
+    n = case.n_diff_elements
+    if j < n:
+        parts = np.cumsum([0] + [int(np.prod(a.shape, dtype=np.int64)) for a in case.diff_args])
+        k = int(np.searchsorted(parts, j, side="right") - 1)
+        arg = case.diff_args[k]
+        idx = np.unravel_index(j - parts[k], arg.shape) if arg.shape else ()
+        where = "[" + ", ".join(map(str, idx)) + "]" if idx else ""
+        return f"the {arg.name}{where} axis"
+    return "all ones" if j == n else f"random +-1 direction {j - n - 1}"
+
+
+# --- the oracle: one-sided derivatives and the declared gradient, in JAX --------------------------
+
+def _one_sided(case, diff, nondiff, douts, U, W):
+    """(forward (K,), backward (K,), truncation (K, 2), rounding (), declared gradient (E,),
+    pieces (P, E)): phi'(x; u_k), -phi'(x; -u_k) by Richardson-extrapolated forward differences,
+    jax.vjp of the reference (the declared convention), and the gradients of the smooth pieces
+    met a short step PIECE_STEP along each row of W (random +-1 times h) away from the kink."""
+    z, unravel = ravel_pytree(diff)
+    phi = lambda zz: oracles._phi(case, unravel(zz), nondiff, douts)   # noqa: E731
+    t = jnp.array([1.0, 0.5, 0.25], z.dtype)
+    both = jnp.concatenate([U, -U])                                     # (2K, E)
+    pts = z + (t[:, None, None] * both[None]).reshape(-1, z.size)
+    phis = jax.vmap(phi)(pts).reshape(3, -1)
+    p0 = phi(z)
+    d1, d2, d4 = ((phis[k] - p0) / t[k] for k in range(3))
+    r1 = 2.0 * d2 - d1
+    r2 = (8.0 * d4 - 6.0 * d2 + d1) / 3.0
+    k = U.shape[0]
+    pieces = jax.vmap(jax.grad(phi))(z + PIECE_STEP * W)                 # (P, E)
+    outs, pullback = jax.vjp(lambda *d: oracles.call_reference(case, d, nondiff), *diff)
+    declared, _ = ravel_pytree(pullback(tuple(douts)))
+    noise = FD_COND * oracles.EPS64 * sum(jnp.sum(jnp.abs(d * o)) for d, o in zip(douts, outs))
+    truncation = jnp.abs(r2 - r1)
+    return (r2[:k], -r2[k:], jnp.stack([truncation[:k], truncation[k:]], axis=1),
+            D_RICHARDSON_ROUNDING * noise, declared, pieces)
+
+
+@functools.lru_cache(maxsize=None)
+def _compiled(case: Case):
+    return jax.jit(lambda d, n, g, u, w: _one_sided(case, d, n, g, u, w),
+                   compiler_options=oracles.compiler_options(case))
+
+
+def oracle(case: Case, sample: Sample, U: np.ndarray, W: np.ndarray) -> tuple:
+    diff = tuple(sample.arrays[a.name] for a in case.diff_args)
+    nondiff = tuple(sample.arrays[a.name] for a in case.arrays if not a.diff)
+    return tuple(np.asarray(x) for x in _compiled(case)(diff, nondiff, sample.douts, U, W))
+
+
+# --- judging --------------------------------------------------------------------------------------
+
+def judge(case: Case, sid: str, g: np.ndarray, U: np.ndarray, one_sided: tuple,
+          bound: float) -> KinkVerdict:
+    """The verdict for the implementation's flattened gradient `g` at one kink sample."""
+    fwd, bwd, trunc, rounding, declared, pieces = one_sided
+    proj = U @ g
+    along = pieces @ U.T                              # (P, K): <a_j, u_k> for each piece met
+    lo = np.minimum(np.minimum(fwd, bwd), along.min(axis=0))
+    hi = np.maximum(np.maximum(fwd, bwd), along.max(axis=0))
+    tol = (FD_SAFETY * trunc.max(axis=1) + rounding
+           + bound * np.abs(g).max(initial=0.0) * np.abs(U).sum(axis=1))
+    outside = np.maximum(lo - tol - proj, proj - hi - tol)
+    if np.any(~(outside <= 0)):
+        j = int(np.argmax(np.where(np.isnan(outside), np.inf, outside)))
+        n = np.abs(U[j]).max()     # messages in units of u / max|u|: along (1, 1), not (h, h)
+        return KinkVerdict(sid, "failed", (
+            f"{sid}: not a subgradient at the kink: along u = {direction_name(case, j)} (times "
+            f"the FD steps), <g, u> = {proj[j] / n:.6g}, but the one-sided derivatives are "
+            f"f'(x; u) = {fwd[j] / n:.6g} and -f'(x; -u) = {bwd[j] / n:.6g} (+- {tol[j] / n:.1e}); "
+            f"{_differences(case, g, declared)}"))
+    scale = max(np.abs(declared).max(initial=0.0), np.finfo(float).tiny)
+    if np.abs(g - declared).max(initial=0.0) <= bound * scale:
+        return KinkVerdict(sid, "passed")
+    return KinkVerdict(sid, "convention differs", (
+        f"{sid}: a subgradient, but not the declared one: {_differences(case, g, declared)}; "
+        f"the case's convention: {case.kink}"))
+
+
+def _differences(case: Case, g: np.ndarray, declared: np.ndarray, most: int = 3) -> str:
+    """'dx[2] = 1 where the declared convention gives 0, ...' for the entries that differ most."""
+    off = np.argsort(-np.abs(g - declared), kind="stable")[:most]
+    names = []
+    parts = np.cumsum([0] + [int(np.prod(a.shape, dtype=np.int64)) for a in case.diff_args])
+    for j in off:
+        if np.abs(g[j] - declared[j]) <= 1e-12 * max(1.0, abs(declared[j])):
+            break
+        k = int(np.searchsorted(parts, j, side="right") - 1)
+        arg = case.diff_args[k]
+        idx = np.unravel_index(j - parts[k], arg.shape) if arg.shape else ()
+        where = "[" + ", ".join(map(str, idx)) + "]" if idx else ""
+        names.append(f"d{arg.name}{where} = {g[j]:.6g} where the declared convention gives "
+                     f"{declared[j]:.6g}")
+    return "; ".join(names) or "the gradient equals the declared one"
+
+
+def check(case: Case, impl: Implementation, seed: int = 0, dtype: str = "float64") -> list:
+    """The implementation at every kink sample of the case: a KinkVerdict each ([] where the case
+    has no kink on a golden, or the implementation lacks the op)."""
+    from .check import DTYPES, reproduce
+    fns, _ = impl.lookup(case)
+    if fns is None:
+        return []
+    verdicts = []
+    for s in samples(case, seed):
+        sid = sample_id(case, s.index)
+        v = check_point(case, fns, s, sid, seed, DTYPES[dtype])
+        if v.message:
+            v.message += "\n" + reproduce("kink", sid, seed, impl, dtype)
+        verdicts.append(v)
+    return verdicts
+
+
+def check_point(case: Case, fns: tuple, s: Sample, sid: str, seed: int, t) -> KinkVerdict:
+    """The implementation's functions `fns` at one point on a kink (a kink sample, or a golden
+    at its kink with upstream 1), computing in dtype `t`."""
+    from .check import run_implementation
+    _, grads, problems = run_implementation(case, fns, s, t)
+    if grads is None or problems:
+        return KinkVerdict(sid, "failed", f"{sid}: " + "; ".join(problems))
+    g = np.concatenate([np.ravel(x) for x in grads])
+    U, W = directions(case, s, seed)
+    return judge(case, sid, g, U, oracle(case, s, U, W), rtol(t))
+
+
+def at_golden(case: Case, impl: Implementation, k: int) -> KinkVerdict:
+    """The implementation at golden k of the case, on its kink (upstream 1), judged as a kink
+    sample: is its gradient a subgradient there, and the golden's (declared) one."""
+    from .check import golden_sample
+    fns, why = impl.lookup(case)
+    sid = f"{case.name}-g{k}"
+    if fns is None:
+        return KinkVerdict(sid, "failed", f"{sid}: {why}")
+    return check_point(case, fns, golden_sample(case, case.goldens[k]), sid, 0, np.float64)
+
+
+def worst(verdicts: list) -> str:
+    """The case's kink status: the worst of its samples', "" where none was checked."""
+    return max((v.status for v in verdicts), key=STATUSES.index, default="")
