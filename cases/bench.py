@@ -59,9 +59,10 @@ SMOKE_CASES = ("staged", "matmul")
 
 def chosen_cases(config) -> tuple:
     """The cases to benchmark: --case if given, all when timing, else SMOKE_CASES."""
-    from . import catalogue
+    from . import catalogue, pytest_checks
     if config.getoption("case", None) or enabled(config):
-        return getattr(config, "gradref_cases", catalogue.CASES)
+        chosen = pytest_checks.settings(config)
+        return chosen.cases if chosen else catalogue.CASES
     return tuple(catalogue.get(n) for n in SMOKE_CASES)
 
 

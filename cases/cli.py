@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import check, mutants
+from . import check, layout, mutants
 from .catalogue import CASES, select
 from .draw import PictureError
 from .impl import ImplementationError, handwritten, load
@@ -56,6 +56,8 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--json", metavar="PATH", help="also write the verdicts as JSON")
     c.add_argument("--xfails", metavar="FILE", default=None,
                    help="known failures: one test id or case name a line (# comments)")
+    sub.add_parser("vectors-path", help="print the folder of the test vectors this gradref ships "
+                   "(use it as VECTORS: gradref check-results \"$(gradref vectors-path)\" out.json)")
     d = sub.add_parser("draw", help="draw a case's circuit with values and gradients on the "
                        "wires, as in the notes' figures (needs the [pictures] extra)")
     d.add_argument("case", metavar="CASE")
@@ -127,6 +129,9 @@ def main(argv=None) -> int:
         if args.command == "cases":
             print(markdown_table() if args.markdown else
                   "\n".join(f"{c.name:26} {' / '.join(c.functions):50} {c.source}" for c in CASES))
+            return 0
+        if args.command == "vectors-path":
+            print(layout.VECTORS)
             return 0
         if args.command == "goldens":
             for case in select(args.case):

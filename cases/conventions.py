@@ -1,11 +1,10 @@
 """The conventions at non-differentiable points, as jax.numpy expressions.
 
-Where a source picks a gradient at a kink (the notes' max gate gives both tied inputs the gradient;
-the hinge takes slope 0 at a margin of exactly 0; |r| takes sign(0) = 0; a max-gate tie goes to
-the first input), JAX's own primitives may pick another (jnp.maximum splits a tie 0.5/0.5;
-jnp.abs gives 1 at 0). A reference written
-with these functions has the source's value everywhere, JAX's gradient everywhere off the kink,
-and the source's convention on it, so `jax.vjp` of the reference reproduces the sources' goldens
+Where a case declares a gradient at a kink (the hinge takes slope 0 at a margin of exactly 0; |r|
+takes sign(0) = 0; a max-gate tie goes to the first input), JAX's own primitives may pick another
+(jnp.maximum splits a tie 0.5/0.5; jnp.abs gives 1 at 0). A reference written with these
+functions has the source's value everywhere, JAX's gradient everywhere off the kink, and the
+declared convention on it, so `jax.vjp` of the reference reproduces the sources' goldens
 at their kinks too (tests/test_golden.py), and `gradref goldens` regenerates them.
 
 Each is a jitted function so that it stays one named call in the reference's jaxpr: `gradref draw`

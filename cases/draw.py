@@ -21,8 +21,8 @@ import numpy as np
 from .circuit import Circuit
 
 MAX_SHOWN_ENTRIES = 4       # more entries than this and a wire shows the array's shape
-GREEN, RED, GREY = "#1a7f37", "#c62828", "#57606a"
-WRONG_FILL, RIGHT_FILL = "#ffd7d5", "#dafbe1"
+GREEN, RED, GREY, AMBER = "#1a7f37", "#c62828", "#57606a", "#9a6700"
+WRONG_FILL, RIGHT_FILL, OTHER_FILL = "#ffd7d5", "#dafbe1", "#fff8c5"
 FORMATS = ("svg", "png")
 
 
@@ -66,6 +66,9 @@ class Judged:
     got: np.ndarray
     expected: np.ndarray
     allowed: np.ndarray
+    # On a kink, where the implementation's gradient is another valid subgradient (cases/kinks.py):
+    # its entries off the declared convention are another convention, not wrong.
+    another_convention: bool = False
 
     @property
     def off(self) -> int:
@@ -73,8 +76,9 @@ class Judged:
 
     @property
     def wrong(self) -> str:
-        """"" when it matches; else what is off ("wrong", "3 of 50 entries off")."""
-        if not self.off:
+        """"" when it matches or is another convention; else what is off ("wrong", "3 of 50
+        entries off")."""
+        if not self.off or self.another_convention:
             return ""
         n = np.size(self.got)
         return "wrong" if n == 1 else f"{self.off} of {n} entries off"
@@ -95,12 +99,14 @@ def _input_label(node, judged: Judged | None) -> str:
             rows.append(_font(f"d{node.label} = {fmt(node.grad)}", RED))
     cells = [f"<tr><td>{r}</td></tr>" for r in rows]
     if judged is not None:
-        mark = f"✗ {judged.wrong}" if judged.wrong else "✓"
+        other = judged.another_convention and judged.off
+        mark = f"✗ {judged.wrong}" if judged.wrong else "≈ another convention" if other else "✓"
         text = (f"got d{node.label} = {fmt(judged.got)} {mark}"
                 if np.size(judged.got) <= MAX_SHOWN_ENTRIES else f"got d{node.label}: {mark}")
         wrong = bool(judged.wrong)
-        cells.append(f'<tr><td bgcolor="{WRONG_FILL if wrong else RIGHT_FILL}">'
-                     f'{_font(text, RED if wrong else GREEN, bold=wrong)}</td></tr>')
+        fill, colour = ((WRONG_FILL, RED) if wrong else (OTHER_FILL, AMBER) if other
+                        else (RIGHT_FILL, GREEN))
+        cells.append(f'<tr><td bgcolor="{fill}">{_font(text, colour, bold=wrong)}</td></tr>')
     border = 3 if judged is not None and judged.wrong else 1
     color = RED if judged is not None and judged.wrong else "black"
     return (f'<<table border="{border}" color="{color}" cellborder="0" cellspacing="0" '

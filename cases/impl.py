@@ -20,6 +20,7 @@ from typing import Callable
 
 import numpy as np
 
+from .layout import handwritten_package
 from .spec import Case, Model
 
 
@@ -158,12 +159,18 @@ def _module_namespace(module) -> dict:
 
 
 def handwritten() -> Implementation:
-    import handwritten as hw
+    hw = handwritten_package()
     namespace = _module_namespace(hw)
     for name, module in sorted(sys.modules.items()):
-        if name.startswith("handwritten.") and module is not None:
+        if name.startswith(hw.__name__ + ".") and module is not None:
             namespace |= {k: v for k, v in _module_namespace(module).items() if "." in k}
     return Implementation("handwritten", namespace, contract="all")
+
+
+def from_module(module) -> Implementation:
+    """An implementation from a module object already imported (the Python API's `impl`)."""
+    name = getattr(module, "__name__", repr(module))
+    return Implementation(name, _module_namespace(module), f" --impl {name}")
 
 
 def _package_root(path: Path) -> tuple[list[str], Path]:

@@ -62,6 +62,21 @@ NOT_REACHABLE = "no golden sits on the kink"
 D_RICHARDSON_ROUNDING = 30.0   # R2's rounding in units of one evaluation's (see the docstring)
 
 
+@dataclass
+class KinkOracle:
+    """What the reference says at one kink sample, per checked direction u_k (K,): the one-sided
+    derivatives f'(x; u) (forward) and -f'(x; -u) (backward), the range of <a, u> over the
+    smooth pieces a met around the point (low, high), the truncation estimate of the one-sided
+    derivatives, their rounding bound (one number), and the declared gradient (E,)."""
+    forward: np.ndarray
+    backward: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    truncation: np.ndarray
+    rounding: float
+    declared: np.ndarray
+
+
 @dataclass(slots=True)
 class KinkVerdict:
     id: str
@@ -100,15 +115,22 @@ def sample_id(case: Case, j: int) -> str:
     return f"{case.name}-k{j}"
 
 
-def directions(case: Case, sample: Sample, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """(U, W): U (K, E) the checked step vectors, each coordinate (e_i h_i), all ones (h) and
-    random +-1 (times h); W (P, E) random +-1 times h, the ways off the kink to its pieces."""
+def directions(case: Case, sample: Sample, seed: int) -> tuple:
+    """(h, signs, W): h (E,) the FD steps; signs (R, E) the random +-1 checked directions; W (P,
+    E) random +-1 times h, the ways off the kink to its pieces. step_vectors(h, signs) are the
+    directions checked."""
     h = np.concatenate([fd_steps(sample.arrays[a.name]).ravel() for a in case.diff_args])
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), case_key(case.name), 2,
                                                         sample.index]))
-    signs = 2.0 * rng.integers(0, 2, size=(KINK_RANDOM_DIRECTIONS + KINK_PIECES, h.size)) - 1.0
-    U = np.concatenate([np.diag(h), h[None], signs[:KINK_RANDOM_DIRECTIONS] * h])
-    return U, signs[KINK_RANDOM_DIRECTIONS:] * h
+    signs = 2 * rng.integers(0, 2, size=(KINK_RANDOM_DIRECTIONS + KINK_PIECES, h.size),
+                             dtype=np.int8) - 1
+    return h, signs[:KINK_RANDOM_DIRECTIONS], signs[KINK_RANDOM_DIRECTIONS:] * h
+
+
+def step_vectors(h: np.ndarray, signs: np.ndarray) -> np.ndarray:
+    """(K, E), K = E + 1 + R: each coordinate (e_i h_i), all ones (h), each row of signs times h
+    (the rule the vectors' `kinks` entries document)."""
+    return np.concatenate([np.diag(h), h[None], signs * h])
 
 
 def direction_name(case: Case, j: int) -> str:
@@ -157,23 +179,27 @@ def _compiled(case: Case):
                    compiler_options=oracles.compiler_options(case))
 
 
-def oracle(case: Case, sample: Sample, U: np.ndarray, W: np.ndarray) -> tuple:
+def oracle(case: Case, sample: Sample, U: np.ndarray, W: np.ndarray) -> KinkOracle:
     diff = tuple(sample.arrays[a.name] for a in case.diff_args)
     nondiff = tuple(sample.arrays[a.name] for a in case.arrays if not a.diff)
-    return tuple(np.asarray(x) for x in _compiled(case)(diff, nondiff, sample.douts, U, W))
+    fwd, bwd, trunc, rounding, declared, pieces = (
+        np.asarray(x) for x in _compiled(case)(diff, nondiff, sample.douts, U, W))
+    along = pieces @ U.T                              # (P, K): <a_j, u_k> for each piece met
+    return KinkOracle(fwd, bwd, along.min(axis=0), along.max(axis=0), trunc.max(axis=1),
+                      float(rounding), declared)
 
 
 # --- judging --------------------------------------------------------------------------------------
 
-def judge(case: Case, sid: str, g: np.ndarray, U: np.ndarray, one_sided: tuple,
+def judge(case: Case, sid: str, g: np.ndarray, U: np.ndarray, o: KinkOracle,
           bound: float) -> KinkVerdict:
-    """The verdict for the implementation's flattened gradient `g` at one kink sample."""
-    fwd, bwd, trunc, rounding, declared, pieces = one_sided
+    """The verdict for the implementation's flattened gradient `g` at one kink sample. Used for
+    Python implementations and for results files from other languages alike."""
+    fwd, bwd, declared = o.forward, o.backward, o.declared
     proj = U @ g
-    along = pieces @ U.T                              # (P, K): <a_j, u_k> for each piece met
-    lo = np.minimum(np.minimum(fwd, bwd), along.min(axis=0))
-    hi = np.maximum(np.maximum(fwd, bwd), along.max(axis=0))
-    tol = (FD_SAFETY * trunc.max(axis=1) + rounding
+    lo = np.minimum(np.minimum(fwd, bwd), o.low)
+    hi = np.maximum(np.maximum(fwd, bwd), o.high)
+    tol = (FD_SAFETY * o.truncation + o.rounding
            + bound * np.abs(g).max(initial=0.0) * np.abs(U).sum(axis=1))
     outside = np.maximum(lo - tol - proj, proj - hi - tol)
     if np.any(~(outside <= 0)):
@@ -234,7 +260,8 @@ def check_point(case: Case, fns: tuple, s: Sample, sid: str, seed: int, t) -> Ki
     if grads is None or problems:
         return KinkVerdict(sid, "failed", f"{sid}: " + "; ".join(problems))
     g = np.concatenate([np.ravel(x) for x in grads])
-    U, W = directions(case, s, seed)
+    h, signs, W = directions(case, s, seed)
+    U = step_vectors(h, signs)
     return judge(case, sid, g, U, oracle(case, s, U, W), rtol(t))
 
 

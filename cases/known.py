@@ -8,7 +8,7 @@ The file lists one entry a line, `#` starts a comment:
 
 An expected failure that fails is reported as xfail and not counted as a failure; one that passes
 is reported as XPASS and counted as a failure (strict: remove the line once the op is fixed); an
-entry that matches nothing is warned about. pytest-specific marking lives in conftest.py.
+entry that matches nothing is warned about. pytest-specific marking lives in cases/pytest_checks.py.
 """
 
 from __future__ import annotations

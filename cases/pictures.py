@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import check, oracles
+from . import check, kinks, oracles
 from .circuit import trace
 from .draw import FORMATS, Judged, PictureError, digraph, render
 from .heatmap import heatmap
@@ -109,6 +109,7 @@ class Run:
     name: str
     judged: dict = field(default_factory=dict)     # input name -> Judged
     problems: list = field(default_factory=list)   # run_implementation's problems, in words
+    kink: str = ""      # on a kink: what cases/kinks.py says of the gradient there, in words
 
     @property
     def wrong(self) -> dict:
@@ -129,9 +130,16 @@ def run_at(point: Point, impl: Implementation, dtype: str = "float64") -> Run:
     one = lambda xs: None if xs is None else tuple(x[None] for x in xs)   # noqa: E731
     slack = None if point.probe is None else tuple(check.probe_scale(t) * p for p in point.probe)
     limits = check.allowed(one(point.expected), one(slack), rtol(t))
+    other = False
+    if case.kink and case.kink_distance(*point.sample.arrays.values()) == 0:
+        v = kinks.check_point(case, fns, point.sample, point.label, 0, t)
+        other = v.status == "convention differs"
+        run.kink = {"passed": "on the kink: the declared convention",
+                    "convention differs": "on the kink: another valid subgradient, not wrong",
+                    "failed": "on the kink: not a subgradient"}[v.status]
     for a, got, want, limit in zip(case.diff_args, grads, point.expected, limits):
         run.judged[a.name] = Judged(got, np.asarray(want),
-                                    np.broadcast_to(limit[0], np.shape(want)))
+                                    np.broadcast_to(limit[0], np.shape(want)), other)
     return run
 
 
@@ -153,7 +161,8 @@ def circuit_picture(point: Point, run: Run | None = None, file_format: str = "sv
                     circuit=None) -> Picture:
     """The circuit at `point` (traced here unless given), `run`'s gradients marked on it."""
     circuit = circuit or trace(point.case, point.sample.arrays, point.sample.douts)
-    caption = "" if run is None or not run.problems else f"{run.name}: " + "; ".join(run.problems)
+    said = [] if run is None else run.problems + ([run.kink] if run.kink else [])
+    caption = f"{run.name}: " + "; ".join(said) if said else ""
     graph = digraph(circuit, f"{point.case.name} at {point.label}: forward values in green, "
                     "gradients in red", None if run is None else run.judged,
                     "" if run is None else run.name, caption)
@@ -206,5 +215,7 @@ def main_draw(args, impl: Implementation | None) -> int:
         for p in run.problems:
             print(f"{case.name}: {run.name}: {p}", file=sys.stderr)
         for name, j in run.judged.items():
-            print(f"  d{name}: {'WRONG (' + j.wrong + ')' if j.wrong else 'right'}")
+            verdict = ("WRONG (" + j.wrong + ")" if j.wrong else
+                       "another convention (a valid subgradient)" if j.off else "right")
+            print(f"  d{name}: {verdict}")
     return 0

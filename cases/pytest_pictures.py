@@ -31,7 +31,7 @@ def _point(item):
 
 def _extras(item) -> list:
     import pytest_html
-    from . import pictures
+    from . import pictures, pytest_checks
     point = _point(item)
     if point is None:
         return []
@@ -39,7 +39,7 @@ def _extras(item) -> list:
     key = (point.case.name, point.label)
     if key not in cache:
         try:
-            cache[key] = pictures.of_point(point, item.config.gradref_impl,
+            cache[key] = pictures.of_point(point, pytest_checks.settings(item.config).impl,
                                            item.config.getoption("dtype"))
         except Exception as e:   # a report's picture must never fail the run
             cache[key] = f"no pictures: {type(e).__name__}: {e}"

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import check, oracles
+from . import check, kinks, oracles
 from .catalogue import select
 from .check import CaseResult
 from .impl import Implementation, ImplementationError
@@ -137,15 +137,41 @@ def case_document(case: Case, seed: int, n: int) -> dict:
                          "u = e_i * steps_i (full) or directions * steps; estimate = (4 D(1/4) - "
                          "D(1/2)) / 3, truncation = |estimate - (4 D(1/2) - D(1)) / 3|"},
         "samples": samples,
+        "kinks": kink_entries(case, seed),
     }
 
 
+def kink_entries(case: Case, seed: int) -> list[dict]:
+    """The case's kink samples (cases/kinks.py) with what the reference says there."""
+    out = []
+    for s in kinks.samples(case, seed):
+        h, signs, W = kinks.directions(case, s, seed)
+        o = kinks.oracle(case, s, kinks.step_vectors(h, signs), W)
+        declared, at = {}, 0
+        for a, g in zip(case.diff_args, case.grad_names):
+            size = int(np.prod(a.shape, dtype=np.int64))
+            declared[g] = o.declared[at:at + size].reshape(a.shape).tolist()
+            at += size
+        out.append({"id": kinks.sample_id(case, s.index),
+                    "inputs": {k: v.tolist() for k, v in s.arrays.items()},
+                    "upstream": {n: d.tolist() for n, d in zip(case.outputs, s.douts)},
+                    "steps": h.tolist(), "signs": signs.astype(np.int64).tolist(),
+                    "forward": o.forward.tolist(), "backward": o.backward.tolist(),
+                    "low": o.low.tolist(), "high": o.high.tolist(),
+                    "truncation": o.truncation.tolist(), "rounding": o.rounding,
+                    "declared": declared})
+    return out
+
+
 def dumps(doc: dict) -> str:
-    """Stable bytes: the header indented, one sample a line."""
-    head = {k: v for k, v in doc.items() if k != "samples"}
+    """Stable bytes: the header indented, one sample (and one kink sample) a line."""
+    lists = ("samples", "kinks")
+    head = {k: v for k, v in doc.items() if k not in lists}
     text = json.dumps(head, indent=1, allow_nan=False)[:-2]
-    rows = ",\n".join(json.dumps(s, separators=(",", ":"), allow_nan=False) for s in doc["samples"])
-    return f'{text},\n "samples": [\n{rows}\n ]\n}}\n'
+    for key in lists:
+        rows = ",\n".join(json.dumps(s, separators=(",", ":"), allow_nan=False) for s in doc[key])
+        text += f',\n "{key}": [' + (f"\n{rows}\n ]" if rows else "]")
+    return text + "\n}\n"
 
 
 def export(directory: str, case_names=(), seed: int = 0, n: int = 20) -> list[str]:
@@ -177,6 +203,7 @@ def export(directory: str, case_names=(), seed: int = 0, n: int = 20) -> list[st
 # other field of a vector file is exact (cases/tolerance.py, VECTOR_DRIFT_ULPS, says why).
 COMPUTED = ("expected", "probe")
 COMPUTED_FD = ("estimate", "truncation", "rounding")
+COMPUTED_KINK = ("forward", "backward", "low", "high", "truncation", "rounding", "declared")
 EPS64, EPS32 = float(np.finfo(np.float64).eps), float(np.finfo(np.float32).eps)
 
 
@@ -184,7 +211,8 @@ def _exact_part(doc: dict) -> dict:
     """The document without its computed fields: what must match bit for bit."""
     samples = [{k: ({f: v for f, v in s[k].items() if f not in COMPUTED_FD} if k == "fd" else v)
                 for k, v in s.items() if k not in COMPUTED} for s in doc["samples"]]
-    return {**doc, "samples": samples}
+    at_kinks = [{k: v for k, v in s.items() if k not in COMPUTED_KINK} for s in doc["kinks"]]
+    return {**doc, "samples": samples, "kinks": at_kinks}
 
 
 def _first_difference(a, b, path: str = "$") -> str:
@@ -241,8 +269,32 @@ def drift(committed: dict, fresh: dict) -> list[str]:
             if not np.all(gap <= bound):
                 j = int(np.argmax(np.where(gap <= bound, 0.0, np.inf)))
                 problems.append(f"{sid}: fd.{k}[{j}] moved by {gap[j]:.3e} > {bound[j]:.3e}")
+    for old, new in zip(committed["kinks"], fresh["kinks"]):
+        problems += _kink_drift(old, new)
     return [f"{name}: {p}" for p in problems[:3]] + \
         ([f"{name}: ... {len(problems) - 3} more"] if len(problems) > 3 else [])
+
+
+def _kink_drift(old: dict, new: dict) -> list[str]:
+    """A kink entry's computed fields: the one-sided derivatives, piece ranges and truncation
+    within their rounding bound plus VECTOR_DRIFT_ULPS ulps of their size; the rounding bound and
+    the declared gradient within VECTOR_DRIFT_ULPS ulps of their scale."""
+    f64 = lambda v: np.asarray(v, dtype=np.float64)    # noqa: E731
+    problems = []
+    declared = {k: f64(v) for k, v in old["declared"].items()}
+    scale = max((float(np.max(np.abs(v), initial=0.0)) for v in declared.values()), default=0.0)
+    pairs = [(k, f64(old[k]), f64(new[k]), old["rounding"]) for k in COMPUTED_KINK[:5]]
+    pairs += [("rounding", f64(old["rounding"]), f64(new["rounding"]), 0.0)]
+    pairs += [(f"declared.{k}", v, f64(new["declared"][k]), 0.0) for k, v in declared.items()]
+    for k, a, b, slack in pairs:
+        if a.shape != b.shape:
+            problems.append(f"{old['id']}: {k} changed shape")
+            continue
+        size = scale if k.startswith("declared") else np.abs(a)
+        bound = slack + VECTOR_DRIFT_ULPS * EPS64 * np.maximum(size, np.abs(a))
+        if not np.all(np.abs(a - b) <= bound):
+            problems.append(f"{old['id']}: {k} moved by {float(np.max(np.abs(a - b))):.3e}")
+    return problems
 
 
 # --- reading vectors back ----------------------------------------------------------------------
@@ -316,6 +368,43 @@ def sample_of(case: Case, doc: dict, i: int) -> Sample:
     return Sample(case, i, arrays, douts, None)
 
 
+def kink_sample_of(case: Case, entry: dict) -> Sample:
+    arrays = {a.name: np.asarray(entry["inputs"][a.name],
+                                 dtype=np.int64 if isinstance(a.domain, Integers) else np.float64)
+              for a in case.arrays}
+    douts = tuple(np.asarray(entry["upstream"][o], dtype=np.float64) for o in case.outputs)
+    return Sample(case, int(entry["id"].rsplit("-k", 1)[1]), arrays, douts, None)
+
+
+def kink_oracle(entry: dict) -> kinks.KinkOracle:
+    f64 = lambda v: np.asarray(v, dtype=np.float64)    # noqa: E731
+    return kinks.KinkOracle(f64(entry["forward"]), f64(entry["backward"]), f64(entry["low"]),
+                            f64(entry["high"]), f64(entry["truncation"]), float(entry["rounding"]),
+                            np.concatenate([f64(v).ravel() for v in entry["declared"].values()]))
+
+
+def judge_kinks(case: Case, doc: dict, by_id: dict, repro) -> list:
+    """The results file's gradients at the vectors' kink samples, judged as cases/kinks.py does."""
+    verdicts = []
+    for entry in doc["kinks"]:
+        sid, problems = entry["id"], []
+        got = by_id.get(sid)
+        grads = None if got is None else _named(got, doc["gradients"], "gradient {}", problems)
+        if got is None or grads is None:
+            why = f"no result for kink sample {sid}" if got is None else "; ".join(problems)
+            v = kinks.KinkVerdict(sid, "failed", f"{sid}: {why}")
+        else:
+            U = kinks.step_vectors(np.asarray(entry["steps"], dtype=np.float64),
+                                   np.asarray(entry["signs"], dtype=np.float64))
+            g = np.concatenate([x.ravel() for x in grads])
+            v = kinks.judge(case, sid, g, U, kink_oracle(entry),
+                            doc["tolerances"]["forward_and_gradient_rtol"])
+        if v.message:
+            v.message += "\n" + repro("kink", sid)
+        verdicts.append(v)
+    return verdicts
+
+
 def _check_tolerances(doc: dict) -> None:
     t = doc["tolerances"]
     now = {"forward_and_gradient_rtol": rtol(np.float64), "scale_floor": SCALE_FLOOR,
@@ -349,6 +438,10 @@ def compute_results(impl: Implementation, docs: list[dict]) -> dict:
                 if values is not None:
                     entry |= {k: v.tolist() for k, v in zip(names, values)}
             results[s["id"]] = entry
+        for k in doc["kinks"]:
+            _, grads, _ = check.run_implementation(case, fns, kink_sample_of(case, k), np.float64)
+            if grads is not None:
+                results[k["id"]] = {g: v.tolist() for g, v in zip(case.grad_names, grads)}
     return {"format": RESULTS_FORMAT, "version": VERSION, "implementation": impl.name,
             "results": results}
 
@@ -410,10 +503,11 @@ def check_results(docs: list[dict], results: dict, vectors: str, results_path: s
 
         def repro(chk, sid):
             return (f"reproduce: gradref check-results {vectors} {results_path} "
-                    f"--case {case.name}   # {sid}, {check.CHECKS[chk]}")
+                    f"--case {case.name}   # {sid}, {check.TESTS[chk]}")
         result.samples = check.judge(case, ids, runs, oracle_values(doc),
                                      doc["tolerances"]["forward_and_gradient_rtol"], repro,
                                      check.probe_scale(np.float64))
+        result.kinks = judge_kinks(case, doc, by_id, repro)
         out.append(result)
     return out
 
@@ -439,7 +533,7 @@ SCHEMA = {
     "required": ["format", "version", "floats", "case", "op", "source", "style", "functions",
                  "call", "args",
                  "outputs", "gradients", "kink", "beyond_contract", "seed", "tolerances", "fd",
-                 "samples"],
+                 "samples", "kinks"],
     "additionalProperties": False,
     "properties": {
         "format": {"const": FORMAT},
@@ -507,3 +601,21 @@ SCHEMA = {
     },
     "$defs": {"tensor": _TENSOR},
 }
+SCHEMA["properties"]["kinks"] = {
+    "type": "array", "description": "samples exactly on a kink (cases/kinks.py): the gradient "
+    "must lie, along each direction u_k, between min(forward, backward, low) and max(forward, "
+    "backward, high) within fd_safety * truncation + rounding + rtol max|g| |u_k|_1; it is the "
+    "declared convention when within rtol of `declared` (normwise). Directions: u_k = e_k * steps "
+    "for k < E (each coordinate), steps for k = E (all ones), signs[k - E - 1] * steps after",
+    "items": {"type": "object", "additionalProperties": False,
+              "required": ["id", "inputs", "upstream", "steps", "signs", "forward", "backward",
+                           "low", "high", "truncation", "rounding", "declared"],
+              "properties": {
+                  "id": {"type": "string"}, "inputs": _NAMED, "upstream": _NAMED,
+                  "steps": _NUMBERS,
+                  "signs": {"type": "array", "items": {"type": "array",
+                                                       "items": {"enum": [-1, 1]}}},
+                  **{k: {**_NUMBERS, "description": _COMPUTED_NOTE}
+                     for k in ("forward", "backward", "low", "high", "truncation")},
+                  "rounding": {"type": "number", "description": _COMPUTED_NOTE},
+                  "declared": {**_NAMED, "description": _COMPUTED_NOTE}}}}

@@ -132,7 +132,8 @@ def test_draw_marks_the_wrong_dx_of_a_planted_bug_and_nothing_of_the_reference(t
 
 def test_draw_on_a_kink_judges_by_the_cases_convention(tmp_path, capsys):
     """At max_gate's tie the case routes the gradient to the first input, (1, 0) (jnp.maximum
-    would split it 0.5/0.5): the reference is right there, a splitting implementation is not."""
+    would split it 0.5/0.5): the reference is right there; a splitting implementation is another
+    valid subgradient, marked as another convention, not wrong; (0, 0) is wrong."""
     _graphviz()
     out = tmp_path / "k.svg"
     assert cli.main(["draw", "max_gate", "--golden", "g1", "--impl", "handwritten",
@@ -147,7 +148,12 @@ def test_draw_on_a_kink_judges_by_the_cases_convention(tmp_path, capsys):
                          "    return w * dout, (1 - w) * dout\n")
     assert cli.main(["draw", "max_gate", "--golden", "g1", "--impl", str(splitting),
                      "-o", str(out)]) == 0
-    assert {"got dx = 0.50 ✗ wrong", "got dy = 0.50 ✗ wrong"} <= set(_svg_texts(out))
+    texts = set(_svg_texts(out))
+    assert {"got dx = 0.50 ≈ another convention", "got dy = 0.50 ≈ another convention"} <= texts
+    assert any("on the kink: another valid subgradient, not wrong" in t for t in texts)
+    fixture = str(ROOT / "tests" / "fixtures" / "student" / "kink_conventions.py")
+    assert cli.main(["draw", "max_gate", "--golden", "g1", "--impl", fixture, "-o", str(out)]) == 0
+    assert "got dx = 0.00 ✗ wrong" in _svg_texts(out)
 
 
 def test_draw_png_decodes_and_shows_the_wrong_mark_in_red(tmp_path):

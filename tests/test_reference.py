@@ -1,30 +1,8 @@
-"""The implementation under test (default: handwritten) against the three oracles, per sample."""
+"""The implementation under test (default: handwritten) against the three oracles, per sample,
+and exactly on the kinks.
 
-from conftest import assert_passes, assert_subgradient
+The checks themselves live in cases/pytest_checks.py, so that the installed pytest plugin
+(`pytest --gradref-impl ...` in any project) runs the very same tests under the same ids."""
 
-
-def test_well_behaved(checked):
-    """It runs, returns arrays of the right count, shape and dtype, finite, and writes into
-    neither its inputs nor the upstream gradient."""
-    assert_passes(checked.behaved)
-
-
-def test_forward(checked):
-    """Its forward matches the JAX reference forward."""
-    assert_passes(checked.forward)
-
-
-def test_matches_jax(checked):
-    """Its backward matches jax.vjp of the JAX reference, for a random upstream gradient."""
-    assert_passes(checked.jax)
-
-
-def test_matches_fd(checked):
-    """Its backward matches finite differences of the reference within their estimated error."""
-    assert_passes(checked.fd)
-
-
-def test_at_kink(kink_checked, implementation):
-    """Exactly on a kink its gradient is a subgradient (one-sided finite differences), and the
-    case's declared one; another valid subgradient is no failure, a warning says which."""
-    assert_subgradient(kink_checked, implementation)
+from cases.pytest_checks import (test_at_kink, test_forward, test_matches_fd,  # noqa: F401
+                                 test_matches_jax, test_well_behaved)

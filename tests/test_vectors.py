@@ -178,3 +178,27 @@ def test_missing_and_malformed_results_are_clear_failures(tmp_path, handwritten_
     for part in ("staged-s1: no gradient dy", "staged-s2: gradient dx has shape (2,), expected ()",
                  "staged-s3: no result for sample staged-s3"):
         assert part in messages
+
+
+def test_kink_samples_travel_in_the_vectors_and_are_judged_like_report(tmp_path, handwritten_results):
+    """A results file's gradients at the vectors' kink samples: another subgradient (relu'(0) = 1)
+    is another convention, a max tie given (0, 0) fails with its one-sided derivatives."""
+    results = json.loads(handwritten_results.read_text())
+    doc = json.loads((VECTORS / "relu.json").read_text())
+    k0 = doc["kinks"][0]
+    x, dout = np.asarray(k0["inputs"]["x"]), np.asarray(k0["upstream"]["out"])
+    results["results"]["relu-k0"]["dx"] = (dout * (x >= 0)).tolist()
+    results["results"]["max_gate-k1"] = {"dx": 0.0, "dy": 0.0}
+    path = tmp_path / "kinks.json"
+    path.write_text(json.dumps(results))
+    rc, verdicts = check_results(tmp_path, path, "--case", "relu", "max_gate")
+    by_case = {c["case"]: c for c in verdicts["cases"]}
+    assert rc == 1
+    assert by_case["relu"]["status"] == "passed"
+    assert by_case["relu"]["at_kinks"]["status"] == "convention differs"
+    assert by_case["max_gate"]["status"] == "failed"
+    bad = [v for v in by_case["max_gate"]["at_kinks"]["verdicts"] if v["status"] == "failed"]
+    assert [v["id"] for v in bad] == ["max_gate-k1"]
+    assert "not a subgradient at the kink: along u = all ones" in bad[0]["message"]
+    assert f"gradref check-results {VECTORS} {path} --case max_gate   # max_gate-k1, " \
+           "test_at_kink" in bad[0]["message"]
