@@ -1,0 +1,306 @@
+"""What the engine adapters in examples/ share: binding, and the catalogue's math for NumPy-like engines.
+
+`bind(namespace, ops, pair, loss)` gives every op of an adapter's table its CS231n names
+(`<op>_forward` / `<op>_backward`, `conv_forward_naive`, `batchnorm_backward_alt`, a loss op's
+`<op>`) and its differentiable inputs, both read from the catalogue's records (`Case.functions`,
+`Case.args`), so that no adapter spells out 88 names or argument positions. `pair(fn, diff)` and
+`loss(fn, diff)` are the engine's own wrappers: they run `fn` on the engine's arrays and ask the
+engine's autodiff for the gradients of the inputs at positions `diff`.
+
+`numpy_like_ops(E)` writes the catalogue's math once against a NumPy-like namespace `E.np`
+(jax.numpy, autograd.numpy, mygrad; torch and tinygrad through a small shim of NumPy's names)
+plus the few functions whose names differ between those engines (relu, sigmoid, log_softmax,
+conv, max pooling, label picking, ...). Where an engine has its own layer
+(a conv, a max pool, a ReLU) the adapter passes that one in: a kink convention or a bug is then the
+engine's, which is what the adapters are for. This module imports no engine.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+# The catalogue's records by gradref's installed name (the checkout's `cases`, mapped by the
+# editable install too), so that an adapter loads under `gradref report` wherever gradref is.
+from gradref.cases import CASES
+from gradref.cases.spec import Arg
+
+EPS = 1e-5   # the catalogue's eps of every normalization (CS231n's and makemore's default)
+
+
+def differentiable(case) -> tuple[int, ...]:
+    """Positions (among all arguments, Static ones included) of the inputs that get a gradient."""
+    return tuple(i for i, a in enumerate(case.args) if isinstance(a, Arg) and a.diff)
+
+
+def bind(namespace: dict, ops: dict, pair, loss) -> None:
+    """Define in `namespace` the functions of every case whose op is in `ops`."""
+    made = {}
+    for case in CASES:
+        if case.op not in ops:
+            continue
+        if case.op not in made:
+            wrap = loss if case.style == "loss" else pair
+            made[case.op] = wrap(ops[case.op], differentiable(case))
+        fns = made[case.op] if case.style == "pair" else (made[case.op],)
+        for name, fn in zip(case.functions, fns):
+            namespace[name] = fn
+
+
+def dropout_mask(dropout_param, shape):
+    """Inverted dropout's mask 1(u < p) / p from the assignment's np.random.seed(seed)."""
+    u = np.random.RandomState(dropout_param["seed"]).rand(*shape)
+    return (u < dropout_param["p"]) / dropout_param["p"]
+
+
+class NumpyLike:
+    """The functions numpy_like_ops needs beyond `np`; an adapter overrides what its engine has.
+
+    The defaults are written with `np` alone: log-softmax and logsumexp shifted by the row max,
+    max pooling as the max over the stacked windows, convolution as a sum over the filter taps of
+    strided slices (padding by concatenating zeros)."""
+
+    def __init__(self, np_):
+        self.np = np_
+
+    def const(self, a, like):
+        """NumPy data the forward uses as a constant (a mask, running statistics, zeros), in
+        `like`'s dtype: a float64 constant would promote a float32 computation."""
+        return np.asarray(a).astype(like.dtype)
+
+    def pick(self, logp, y):
+        """logp[..., y] along the last axis for every leading index: the label's log-probability."""
+        y = np.asarray(y)
+        return logp[tuple(np.indices(y.shape)) + (y,)]
+
+    def rows(self, W, idx):
+        """W[idx]: the rows of W at the integer indices idx (an embedding lookup)."""
+        return W[np.asarray(idx)]
+
+    def relu(self, x):
+        return self.np.maximum(x, 0.0)
+
+    def sigmoid(self, x):
+        return 1.0 / (1.0 + self.np.exp(-x))
+
+    def logsumexp(self, x):
+        m = self.np.max(x, axis=-1, keepdims=True)
+        return self.np.log(self.np.sum(self.np.exp(x - m), axis=-1)) + m[..., 0]
+
+    def log_softmax(self, x):
+        return x - self.logsumexp(x)[..., None]
+
+    def softmax(self, x):
+        return self.np.exp(self.log_softmax(x))
+
+    def log_sigmoid(self, z):
+        return -self.np.logaddexp(0.0, -z)
+
+    def trace(self, M):
+        return self.np.einsum("ii->", M)
+
+    def log_det(self, X):
+        return self.np.log(self.np.linalg.det(X))
+
+    def inv(self, X):
+        return self.np.linalg.inv(X)
+
+    def windows(self, x, kh, kw, stride):
+        """(N, C, H', W', kh kw): every kh x kw window of x at the stride, as strided slices."""
+        N, C, H, W = x.shape
+        Ho, Wo = 1 + (H - kh) // stride, 1 + (W - kw) // stride
+        taps = [x[:, :, i:i + stride * (Ho - 1) + 1:stride, j:j + stride * (Wo - 1) + 1:stride]
+                for i in range(kh) for j in range(kw)]
+        return self.np.stack(taps, axis=-1)
+
+    def pad(self, x, p):
+        if p == 0:
+            return x
+        N, C, H, W = x.shape
+        zeros = self.const(np.zeros((N, C, H, p)), x)
+        x = self.np.concatenate([zeros, x, zeros], axis=3)
+        zeros = self.const(np.zeros((N, C, p, W + 2 * p)), x)
+        return self.np.concatenate([zeros, x, zeros], axis=2)
+
+    def conv(self, x, w, b, stride, pad):
+        F, C, kh, kw = w.shape
+        patches = self.windows(self.pad(x, pad), kh, kw, stride)       # (N, C, H', W', kh kw)
+        out = self.np.einsum("ncijk,fck->nfij", patches, self.np.reshape(w, (F, C, kh * kw)))
+        return out + self.np.reshape(b, (1, F, 1, 1))
+
+    def max_pool(self, x, ph, pw, stride):
+        return self.np.max(self.windows(x, ph, pw, stride), axis=-1)
+
+
+def numpy_like_ops(E: NumpyLike) -> dict:
+    """op name -> forward function of all the op's arguments (Static ones included), in E."""
+    xp = E.np
+
+    def normalized(x, axes, ddof=0):
+        mean = xp.mean(x, axis=axes, keepdims=True)
+        return (x - mean) / xp.sqrt(xp.var(x, axis=axes, keepdims=True, ddof=ddof) + EPS)
+
+    def cross_entropy(scores, y):          # mean over the rows of -log softmax(scores)[y]
+        return -xp.mean(E.pick(E.log_softmax(scores), y))
+
+    def hinge_sum(scores, y, delta):       # sum over rows, j != y of max(0, s_j - s_y + delta)
+        y = np.asarray(y)
+        correct = E.pick(scores, y)[..., None]
+        margins = xp.maximum(0.0, scores - correct + delta)
+        others = E.const(np.arange(scores.shape[-1]) != y[..., None], margins)
+        return xp.sum(margins * others)
+
+    def batchnorm(x, gamma, beta, bn_param):
+        if bn_param["mode"] == "test":
+            mean, var = (E.const(bn_param[k], x) for k in ("running_mean", "running_var"))
+            xhat = (x - mean) / xp.sqrt(var + EPS)
+        else:
+            xhat = normalized(x, 0)
+        return gamma * xhat + beta
+
+    def two_layer(W1, b1, W2, b2, X, y, reg, penalty):
+        scores = xp.matmul(E.relu(xp.matmul(X, W1) + b1), W2) + b2
+        return cross_entropy(scores, y) + penalty * reg * (xp.sum(W1 ** 2) + xp.sum(W2 ** 2))
+
+    def rnn_step(x, h, Wx, Wh, b):
+        return xp.tanh(xp.matmul(x, Wx) + xp.matmul(h, Wh) + b)
+
+    def lstm_step(x, h, c, Wx, Wh, b):
+        a = xp.matmul(x, Wx) + xp.matmul(h, Wh) + b
+        H = h.shape[1]
+        i, f, o, g = (a[:, k * H:(k + 1) * H] for k in range(4))
+        c = E.sigmoid(f) * c + E.sigmoid(i) * xp.tanh(g)
+        return E.sigmoid(o) * xp.tanh(c), c
+
+    def rnn(x, h, Wx, Wh, b):
+        hs = []
+        for t in range(x.shape[1]):
+            h = rnn_step(x[:, t, :], h, Wx, Wh, b)
+            hs.append(h)
+        return xp.stack(hs, axis=1)
+
+    def lstm(x, h, Wx, Wh, b):
+        c, hs = E.const(np.zeros(h.shape), x), []
+        for t in range(x.shape[1]):
+            h, c = lstm_step(x[:, t, :], h, c, Wx, Wh, b)
+            hs.append(h)
+        return xp.stack(hs, axis=1)
+
+    def micrograd_readme(a, b):
+        c = a + b
+        d = a * b + b ** 3
+        c = c + (c + 1)
+        c = c + (1 + c + (-a))
+        d = d + (d * 2 + E.relu(b + a))
+        d = d + (3 * d + E.relu(b - a))
+        e = c - d
+        f = e ** 2
+        return f / 2.0 + 10.0 / f
+
+    def micrograd_sanity(x):
+        z = 2 * x + 2 + x
+        q = E.relu(z) + z * x
+        h = E.relu(z * z)
+        return h + q + q * x
+
+    def tanh_exp(n):                       # tanh from exp, as the lecture builds it
+        e = xp.exp(2 * n)
+        return (e - 1) / (e + 1)
+
+    def bce(z, y):
+        return -(y * E.log_sigmoid(z) + (1 - y) * E.log_sigmoid(-z))
+
+    def norm(x):
+        return xp.sqrt(xp.sum(x * x, axis=-1, keepdims=True))
+
+    def huber(x, y, delta):
+        a = xp.abs(x - y)
+        m = xp.minimum(a, delta)
+        return xp.sum(0.5 * m ** 2 + delta * (a - m))
+
+    ops = {
+        # group A
+        "multiply": lambda x, y: x * y,
+        "add": lambda x, y: x + y,
+        "max_gate": lambda x, y: xp.maximum(x, y),
+        "chain_rule": lambda x, y, z: (x + y) * z,
+        "reciprocal": lambda x: 1.0 / x,
+        "add_const": lambda x, c: c + x,
+        "exp": lambda x: xp.exp(x),
+        "scale": lambda x, a: a * x,
+        "sigmoid_neuron": lambda w, x: E.sigmoid(w[0] * x[0] + w[1] * x[1] + w[2]),
+        "sigmoid": lambda x: E.sigmoid(x),
+        "staged": lambda x, y: (x + E.sigmoid(y)) / (E.sigmoid(x) + (x + y) ** 2),
+        "patterns_circuit": lambda x, y, z, w: 2.0 * (x * y + xp.maximum(z, w)),
+        "matmul": lambda W, X: xp.matmul(W, X),
+        # group B
+        "fork_sum": lambda a: a + a,
+        "fork_product": lambda a, b: (a * b) * (a + b),
+        "softmax_cross_entropy": lambda f, y: -E.pick(E.log_softmax(f), y),
+        "case_study_net_loss": lambda W, b, W2, b2, X, y, reg: two_layer(W, b, W2, b2, X, y, reg, 0.5),
+        "multiclass_svm_loss": lambda s, y, delta: hinge_sum(s, y, delta),
+        "linear_svm_loss": lambda W, b, x, y: hinge_sum(xp.matmul(W, x) + b, y, 1.0),
+        "linear_softmax_loss": lambda W, b, x, y: -E.pick(E.log_softmax(xp.matmul(W, x) + b), y),
+        "stable_softmax": lambda f: E.softmax(f),
+        # group C, layers
+        "affine": lambda x, w, b: xp.matmul(xp.reshape(x, (x.shape[0], -1)), w) + b,
+        "relu": lambda x: E.relu(x),
+        "softmax_loss": cross_entropy,
+        "svm_loss": lambda x, y: hinge_sum(x, y, 1.0) / x.shape[0],
+        "batchnorm": batchnorm,
+        "layernorm": lambda x, gamma, beta, ln_param: gamma * normalized(x, 1) + beta,
+        "dropout": lambda x, p: x if p["mode"] == "test" else x * E.const(dropout_mask(p, x.shape), x),
+        "conv": lambda x, w, b, p: E.conv(x, w, b, p["stride"], p["pad"]),
+        "max_pool": lambda x, p: E.max_pool(x, p["pool_height"], p["pool_width"], p["stride"]),
+        "spatial_batchnorm": lambda x, gamma, beta, bn_param: (
+            xp.reshape(gamma, (1, -1, 1, 1)) * normalized(x, (0, 2, 3))
+            + xp.reshape(beta, (1, -1, 1, 1))),
+        "spatial_groupnorm": lambda x, gamma, beta, G, gn_param: (
+            gamma * xp.reshape(normalized(xp.reshape(x, (x.shape[0], G, -1)), 2), x.shape) + beta),
+        # group C, classifiers and recurrent layers
+        "svm_loss_naive": lambda W, X, y, reg: (
+            hinge_sum(xp.matmul(X, W), y, 1.0) / X.shape[0] + reg * xp.sum(W ** 2)),
+        "softmax_loss_naive": lambda W, X, y, reg: (
+            cross_entropy(xp.matmul(X, W), y) + reg * xp.sum(W ** 2)),
+        "two_layer_net_loss": lambda W1, b1, W2, b2, X, y, reg: two_layer(W1, b1, W2, b2, X, y, reg, 1.0),
+        "rnn_step": rnn_step,
+        "rnn": rnn,
+        "lstm_step": lstm_step,
+        "lstm": lstm,
+        "word_embedding": lambda x, W: E.rows(W, x),
+        "temporal_affine": lambda x, w, b: xp.einsum("ntd,dm->ntm", x, w) + b,
+        "temporal_softmax_loss": lambda x, y, mask: (
+            -xp.sum(mask * E.pick(E.log_softmax(x), y)) / x.shape[0]),
+        # group D
+        "micrograd_expr": lambda a, b, c, f: (a * b + c) * f,
+        "tanh_neuron": lambda x1, x2, w1, w2, b: xp.tanh(x1 * w1 + x2 * w2 + b),
+        "tanh_neuron_exp": lambda x1, x2, w1, w2, b: tanh_exp(x1 * w1 + x2 * w2 + b),
+        "micrograd_readme": micrograd_readme,
+        "micrograd_sanity": micrograd_sanity,
+        "makemore_batchnorm": lambda h, gain, bias: gain * normalized(h, 0, ddof=1) + bias,
+        "makemore_cross_entropy": lambda logits, Yb: cross_entropy(logits, Yb),
+        "sigmoid_layer": lambda W, x: E.sigmoid(xp.matmul(W, x)),
+        "relu_layer": lambda W, x: E.relu(xp.matmul(W, x)),
+        "xor_net": lambda X, W, c, w, b: xp.matmul(E.relu(xp.matmul(X, W) + c), w) + b,
+        "mlp_cross_entropy": lambda X, W1, W2, y, lam: (
+            cross_entropy(xp.matmul(E.relu(xp.matmul(X, W1)), W2), y)
+            + lam * (xp.sum(W1 ** 2) + xp.sum(W2 ** 2))),
+        "sigmoid_bce": bce,
+        "logsumexp": lambda x: E.logsumexp(x),
+        "logistic_regression": lambda w, X, y, lam: (
+            xp.mean(bce(xp.matmul(X, w), y)) + 0.5 * lam * xp.sum(w ** 2)),
+        "trace_ax": lambda A, X: E.trace(xp.matmul(A, X)),
+        "trace_xta": lambda X, A: E.trace(xp.matmul(X.T, A)),
+        "quadratic_form": lambda x, A: xp.matmul(xp.matmul(x, A), x),
+        "trace_xaxt": lambda X, A: E.trace(xp.matmul(xp.matmul(X, A), X.T)),
+        "log_det": lambda X: E.log_det(X),
+        "trace_a_xinv": lambda A, X: E.trace(xp.matmul(A, E.inv(X))),
+        "least_squares": lambda A, x, b: xp.sum((xp.matmul(A, x) - b) ** 2),
+        "softmax_jvp": lambda x: E.softmax(x),
+        "l1_loss": lambda x, y: xp.sum(xp.abs(x - y)),
+        "huber_loss": huber,
+        "mse_loss": lambda x, y: xp.mean((x - y) ** 2),
+        "cosine_similarity": lambda x, y: xp.sum(x * y, axis=-1) / (norm(x) * norm(y))[..., 0],
+        "normalize": lambda x: x / norm(x),
+    }
+    ops["svm_loss_vectorized"] = ops["svm_loss_naive"]          # one math, two skeleton names
+    ops["softmax_loss_vectorized"] = ops["softmax_loss_naive"]
+    return ops
