@@ -13,6 +13,7 @@ import collections
 import contextlib
 import functools
 import gc
+import re
 from dataclasses import dataclass, field
 
 import jax
@@ -24,7 +25,7 @@ from .compare import SampleResult, Verdict, _fmt_index, compare, judge, probe_sc
 from .impl import Implementation, not_implemented
 from .sampling import Block, Sample, draw_range
 from .spec import Arg, Case, Integers
-from .tolerance import FD_DIRECTIONS, rtol
+from .tolerance import FD_DIRECTIONS, printed_rtol, rtol
 from .worker import DEFAULT_TIMEOUT, WorkerDied
 
 TEST_FILE = "tests/test_reference.py"
@@ -146,7 +147,8 @@ def call_plan(case: Case) -> CallPlan:
                     tuple(a.name for a in case.arrays), tuple(case.outputs),
                     tuple(oracles.output_shapes(case)), tuple(case.grad_names),
                     tuple(a.name for a in case.diff_args),
-                    tuple(tuple(a.shape) for a in case.diff_args))
+                    tuple(tuple(a.shape) for a in case.diff_args), case.model,
+                    tuple(a.name for a in case.args))
 
 
 def reproduce(check: str, sample_id: str, seed: int, impl: Implementation, dtype: str) -> str:
@@ -197,7 +199,7 @@ def check_implementations(case: Case, impls: list, seed: int = 0, n: int = 20,
         except WorkerDied as e:
             stopped[k] = e
             continue
-        results[k].not_implemented = not_implemented(impl.name, runner.defines, case)
+        results[k].not_implemented = lacks(impl.name, runner, case)
         if not results[k].not_implemented:
             live[k] = runner
     if live:
@@ -205,10 +207,17 @@ def check_implementations(case: Case, impls: list, seed: int = 0, n: int = 20,
     for k in live:                   # exactly on the kinks, where it still runs
         if k not in stopped:
             results[k].kinks = kinks.check(case, impls[k], seed, dtype, timeout)
+            _not_checkable(results[k], live[k].unavailable)
     for k, e in stopped.items():     # its blocks that came back before it stopped are judged
         done = len(results[k].samples)
         stop_case(results[k], e, first + done, n - done, repro[k])
     return results
+
+
+def lacks(impl_name: str, runner, case: Case) -> str:
+    """Why the implementation a worker (or InProcess runner) loaded lacks `case` ("" if not)."""
+    return not_implemented(impl_name, runner.defines, case, runner.unavailable,
+                           runner.constructors)
 
 
 def run_samples(case: Case, impl: Implementation, samples: list, dtype: str = "float64",
@@ -219,7 +228,7 @@ def run_samples(case: Case, impl: Implementation, samples: list, dtype: str = "f
     samples (their ids by default)."""
     try:
         runner = worker.runner(impl, timeout)
-        why = not_implemented(impl.name, runner.defines, case)
+        why = lacks(impl.name, runner, case)
         if why:
             return None, why
         plan = call_plan(case)
@@ -296,6 +305,24 @@ def stop_case(result: CaseResult, e: WorkerDied, start: int, count: int, repro) 
     return result
 
 
+def _not_checkable(result: CaseResult, unavailable: dict) -> CaseResult:
+    """A case whose every failing sample stopped on a name its folder could not import (NameError
+    on one of `unavailable`: fast_layers' col2im_6d_cython without the compiled extension) is
+    not checkable for that reason, not failed: nothing of the implementation's math was judged."""
+    stops = set()
+    for s in result.samples:
+        if s.ok:
+            continue
+        m = re.search(r"raised NameError: name '(\w+)' is not defined", s.behaved.message)
+        if m is None or m.group(1) not in unavailable:
+            return result
+        stops.add(m.group(1))
+    if stops:
+        result.not_implemented = f"not checkable: {unavailable[sorted(stops)[0]]}"
+        result.samples, result.kinks = [], []
+    return result
+
+
 @contextlib.contextmanager
 def _gc_paused():
     """Python's cyclic garbage collector off for the duration: checking allocates many small
@@ -329,7 +356,10 @@ def golden_sample(case: Case, golden) -> Sample:
                                  dtype=np.int64 if isinstance(a.domain, Integers) else np.float64)
               for a in case.arrays}
     douts = tuple(np.ones(s) for s in oracles.output_shapes(case))  # the source's df/df = 1
-    return Sample(case, 0, arrays, douts, None)
+    directions = None   # the oracles of a directional case want some; goldens use none of them
+    if case.fd_mode == "directional":
+        directions = np.ones((FD_DIRECTIONS, case.n_diff_elements), dtype=np.int8)
+    return Sample(case, 0, arrays, douts, directions)
 
 
 def _golden_verdict(case: Case, golden, values: dict, who: str, bound: float | None) -> Verdict:
@@ -346,6 +376,7 @@ def _golden_verdict(case: Case, golden, values: dict, who: str, bound: float | N
                     f"({golden.note}): at {_fmt_index(i)} got {float(a[i])!r}, expected "
                     f"{float(b[i])!r}"))
         return Verdict(True, 0.0)
+    bound = max([bound] + [printed_rtol(e, golden.digits) for e in expected])
     v = compare(f"the golden value ({golden.note})", names, got, expected, bound)
     if not v.ok:
         v.message = f"{case.name}: {who}: {v.message}"
@@ -373,7 +404,7 @@ def reference_values(case: Case, golden) -> dict:
     """The case's JAX reference (forward and jax.vjp, upstream gradient 1) at a golden's inputs:
     every output and gradient by name. `gradref goldens` prints them: it regenerates a golden."""
     s = golden_sample(case, golden)
-    ov = oracles.evaluate(case, [s.arrays], [s.douts], [None])
+    ov = oracles.evaluate(case, [s.arrays], [s.douts], [s.directions])
     values = dict(zip(case.outputs, (o[0] for o in ov.outputs)))
     return values | dict(zip(case.grad_names, (g[0] for g in ov.grads)))
 

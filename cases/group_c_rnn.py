@@ -11,13 +11,15 @@ by N (not N T, not sum(mask)). Shapes are chosen so that each planted bug shows:
 D != H, more words than vocabulary entries (repeated indices), masks with padding.
 """
 
+from dataclasses import replace
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
 from . import conventions
-from .spec import Arg, Case, Drawn, Golden, Integers, Mutant, Normal, Static
+from .spec import Arg, Case, Drawn, Golden, Integers, Model, Mutant, Normal, Static
 
 REG = 0.1   # the classifiers' regularization strength in the random cases: 2 reg W is visible
 
@@ -261,6 +263,21 @@ GROUP_C_RNN = (
              goldens=(Golden(toy_model(), {"loss": 1.3037878913298202},
                              "the notebook's toy loss 1.30378789133, reg = 0.05 (reg sum W^2)"),
                       TOY_AT_KINK)),
+    # The class itself, in the model call style: TwoLayerNet(4, 10, 3, std=1e-1), params set to
+    # the sample's, loss(X, y, reg) -> (loss, grads), grads keyed W1, b1, W2, b2.
+    replace(net_case("two_layer_net_class", "C7 a1 (2019) neural_net.py: the TwoLayerNet class, "
+                     "the notebook's toy model", (4, 10, 3, 5), (0.1, 10.0), 0.05,
+                     goldens=(Golden(toy_model(), {"loss": 1.30378789133},
+                                     "the notebook's toy loss, printed as 1.30378789133", digits=12),
+                              TOY_AT_KINK)),
+            op="TwoLayerNet",
+            notes="the class itself: loss(X, y, reg) -> (loss, grads); mean over N; penalty "
+                  "reg (sum W1^2 + sum W2^2), gradient 2 reg W (the 2019 assignment; not 0.5 "
+                  "reg); biases unpenalised",
+            model=Model("TwoLayerNet", "neural_net", {"input_size": 4, "hidden_size": 10,
+                                                      "output_size": 3, "std": 1e-1},
+                        ("X", "y", "reg"), "no state besides the parameters; reg is an argument "
+                        "of loss, not of the constructor")),
     Case(
         name="rnn_step", op="rnn_step", source="C16 a3 rnn_layers.py: one vanilla RNN step",
         args=(Arg("x", (3, 4), Normal()), Arg("prev_h", (3, 5), Normal()),
@@ -363,6 +380,14 @@ MUTANTS_C_RNN = (
            "dscores[:, y] -= 1", "subtracts 1 from whole columns", kind="wrong index"),
     # C7 two-layer net
     *_twice(("two_layer_net_loss", "two_layer_net_toy"), "two_layer_net_loss", NET_EDITS),
+    Mutant("two_layer_net_class", "neural_net.TwoLayerNet",
+           "two_layer_net_loss(W1, b1, W2, b2, X, y, reg)",
+           "two_layer_net_loss(W1, b1, W2, b2, X, y, 0.0)", "reg not passed on: no penalty",
+           kind="dropped path"),
+    Mutant("two_layer_net_class", "neural_net.TwoLayerNet",
+           "two_layer_net_loss(W1, b1, W2, b2, X, y, reg)",
+           "two_layer_net_loss(W1, b1, W2, b2, X, y, 0.5 * reg)",
+           "0.5 reg (the fc_net convention) passed to the 2019 loss", kind="missing scale"),
     # C16 RNN step
     Mutant("rnn_step", "rnn_step_backward", "da = (1 - next_h**2) * dnext_h",
            "da = (1 - np.tanh(next_h)**2) * dnext_h", "tanh' applied to the output again",

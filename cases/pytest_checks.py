@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from . import catalogue, check, kinks, known, mutants, worker
-from .impl import Implementation, ImplementationError, handwritten, load, not_implemented
+from .impl import Implementation, ImplementationError, handwritten, load
 from .spec import Case, CaseError, Mutant
 
 
@@ -185,11 +185,22 @@ def assert_subgradient(verdict, implementation):
 
 def lacks(implementation, case: Case) -> str:
     """Why `implementation` lacks `case` ("" when it has it), as its worker says."""
+    from .check import lacks as runner_lacks
     try:
-        defined = worker.runner(implementation).defines
+        runner = worker.runner(implementation)
     except worker.WorkerDied:
         return ""                       # the check itself reports the crash
-    return not_implemented(implementation.name, defined, case)
+    return runner_lacks(implementation.name, runner, case)
+
+
+def import_problems(implementation) -> tuple:
+    """What the worker said of an --impl folder's modules that did not import (one line each)."""
+    if implementation is None:
+        return ()
+    try:
+        return worker.runner(implementation).problems
+    except (worker.WorkerDied, ImplementationError):
+        return ()
 
 
 def assert_passes(verdict):
@@ -314,6 +325,8 @@ def finish(session, settings: Settings | None) -> None:
 
 
 def summarize(terminalreporter, settings: Settings | None) -> None:
+    for line in import_problems(getattr(settings, "impl", None)):   # an --impl folder's
+        terminalreporter.write_line(f"import: {line}", yellow=True)  # modules, one line each
     if nothing_checked(settings):
         terminalreporter.write_line("nothing was checked: the implementation defines none of the "
                                     "selected cases' ops (exit status 5)", red=True)

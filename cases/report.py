@@ -201,13 +201,14 @@ def main(args, impl: Implementation) -> int:
     entries = known_mod.read(args.xfails) if getattr(args, "xfails", None) else []
     first, n = (args.sample, 1) if args.sample is not None else (0, args.samples)
     try:    # import it now: an import that fails is a usage error (2), before any case runs
-        worker.runner(impl, args.timeout)
+        problems = worker.runner(impl, args.timeout).problems   # a folder's modules that did not
     except worker.WorkerDied as e:
         raise ImplementationError(f"--impl {impl.name}: import failed: {e.status}: {e.reason}") from None
     results = run(impl, args.case, args.seed, n, args.dtype, first, args.timeout)
     judged = [known_mod.judge(r, entries) for r in results]
     status = [st for st, _ in judged]
     notes = [line for _, ns in judged for line in ns]
+    notes += [f"import: {line}" for line in problems]     # import, one line each
     for warning in known_mod.unmatched(entries, results):
         print(warning, file=sys.stderr)
     score = None

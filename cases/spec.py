@@ -121,12 +121,40 @@ class Golden:
     source's order, so the value must come out bit for bit (in the reference implementation).
     `at_kink`: the point is non-differentiable; the numbers document the op's convention there.
     The JAX reference states the same convention (cases/conventions.py) and is held to them too;
-    `gradref goldens` regenerates them from it."""
+    `gradref goldens` regenerates them from it.
+    `digits`: the source prints its numbers to this many significant digits (0: in full), so
+    they are compared within one unit of the last printed digit (tolerance.printed_rtol)."""
     inputs: dict
     expect: dict
     note: str = ""
     exact: bool = False
     at_kink: bool = False
+    digits: int = 0
+
+
+@dataclass(frozen=True, eq=False)
+class Model:
+    """A model class called as the assignment's notebooks call it (the model call style):
+
+        model = <cls>(**ctor)                    # the notebook's constructor arguments
+        model.params = {<the case's differentiable inputs, by name>}
+        loss, grads = model.loss(*<call>)        # grads: a dict keyed by parameter name
+
+    cls     the class name in the assignment (`FullyConnectedNet`)
+    module  the skeleton module that defines it (`fc_net`): a class of that module is preferred
+            where two files define the same name (the 2019 `neural_net.TwoLayerNet` and the
+            2020+ `fc_net.TwoLayerNet` take different constructors)
+    ctor    keyword arguments of the constructor; a `dtype` among them follows the dtype the
+            checker runs in
+    call    names of the case's arguments passed to `model.loss`, in order (`("X", "y")`)
+    state   how non-parameter state (batchnorm running statistics, the dropout seed) is handled
+    The case's differentiable arguments are the parameters; cases/impl.py (model_loss) turns the
+    class into the loss-style function `(*args) -> (loss, grads)` that the checker calls."""
+    cls: str
+    module: str
+    ctor: dict
+    call: tuple[str, ...]
+    state: str = ""
 
 
 @dataclass(frozen=True, eq=False)  # identity hash: records hold dicts; one object per case
@@ -146,6 +174,7 @@ class Case:
     kink_distance  (*arrays) -> how far, in max-norm over the differentiable inputs, the sample is
                from the nearest kink; samplers redraw samples closer than the FD steps reach
     goldens    numbers the source prints
+    model      loss style only: the op is a model class's `loss`, called as `Model` says
     beyond_contract  why the source never asks for this case ("" when it does: the usual case).
                An implementation held to its sources' contract (a student's file) that does not
                pass such a case gets status "beyond contract", not "failed"; the reference,
@@ -165,6 +194,7 @@ class Case:
     forward: str = ""
     backward: str = ""
     notes: str = field(default="", compare=False)
+    model: Model | None = None
     beyond_contract: str = ""
 
     @functools.cached_property
@@ -196,6 +226,13 @@ class Case:
     def call(self) -> str:
         """The calling convention as one line of Python."""
         names = ", ".join(a.name for a in self.args)
+        if self.model is not None:   # the model call style
+            m = self.model
+            ctor = ", ".join(f"{k}=np.{np.dtype(v).name}" if k == "dtype" else f"{k}={v!r}"
+                             for k, v in m.ctor.items())
+            params = ", ".join(f"{a.name}={a.name}" for a in self.diff_args)
+            return (f"model = {m.module}.{m.cls}({ctor}); model.params.update({params}); "
+                    f"{self.outputs[0]}, grads = model.loss({', '.join(m.call)})")
         if self.style == "loss":
             return f"{self.outputs[0]}, grads = {self.functions[0]}({names})"
         return (f"{', '.join(self.outputs)}, cache = {self.functions[0]}({names}); "
@@ -237,6 +274,18 @@ class Case:
             bad("a loss-style op has exactly one output, the loss")
         if (self.forward or self.backward) and self.style != "pair":
             bad("only a pair-style op has a forward and a backward to name")
+        if self.model is not None:
+            if self.style != "loss":
+                bad("a model case is loss style: model.loss(...) returns (loss, grads)")
+            if self.op != self.model.cls:
+                bad(f"a model case's op is its class name {self.model.cls!r}, not {self.op!r}")
+            unknown = set(self.model.call) - set(names)
+            if unknown:
+                bad(f"model.call names unknown arguments {sorted(unknown)}")
+            passed = set(self.model.call) | {a.name for a in self.diff_args}
+            if set(names) - passed:
+                bad(f"arguments {sorted(set(names) - passed)} reach neither model.params nor "
+                    "model.loss")
         if not callable(self.reference):
             bad("reference is not callable")
         if self.kink and self.kink_distance is None:

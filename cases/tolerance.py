@@ -88,3 +88,12 @@ KINK_RANDOM_DIRECTIONS = 8
 # of mixed curvature, all found for k <= 4 with probability > 0.999 at 64 steps.
 KINK_PIECES = 64
 PIECE_STEP = 1e-6
+
+
+def printed_rtol(values, digits: int) -> float:
+    """One unit in the last of `digits` significant digits of the largest |value|, relative to it:
+    what a number printed to that many digits (rounded or truncated) can be off by. 0 in full."""
+    top = float(np.max(np.abs(values), initial=0.0))
+    if not digits or top == 0.0:
+        return 0.0
+    return 10.0 ** (np.floor(np.log10(top)) - digits + 1) / top

@@ -30,7 +30,7 @@ from .compare import judge, probe_scale
 from .impl import Implementation, ImplementationError
 from .worker import WorkerDied
 from .sampling import Sample
-from .spec import Arg, Case, CaseError, Integers, Static
+from .spec import Arg, Case, CaseError, Integers, Model, Static
 from .tolerance import (FD_COND, FD_DIRECTIONS, FD_SAFETY, FD_STEP, FD_STEP_FLOOR, PROBE_SLACK,
                         SCALE_FLOOR, VECTOR_DRIFT_ULPS, rtol)
 
@@ -66,6 +66,15 @@ def _from_json(value):
     if isinstance(value, list):
         return [_from_json(v) for v in value]
     return value
+
+
+def _ctor_json(ctor: dict) -> dict:
+    """Constructor arguments as JSON: a dtype by its name ("float64"), tuples as lists."""
+    return {k: np.dtype(v).name if k == "dtype" else v for k, v in ctor.items()}
+
+
+def _ctor_of(ctor: dict) -> dict:
+    return {k: np.dtype(v).type if k == "dtype" else _from_json(v) for k, v in ctor.items()}
 
 
 def numbers_per_sample(case: Case) -> int:
@@ -110,6 +119,10 @@ def case_document(case: Case, seed: int, n: int) -> dict:
                       for g, a in zip(case.grad_names, case.diff_args)],
         "kink": case.kink or None,
         "beyond_contract": case.beyond_contract or None,
+        **({"model": {"class": case.model.cls, "module": case.model.module,
+                      "constructor": _jsonable(_ctor_json(case.model.ctor), case.name),
+                      "loss_args": list(case.model.call), "state": case.model.state}}
+           if case.model else {}),
         "seed": seed,
         "tolerances": {
             "forward_and_gradient_rtol": rtol(np.float64), "scale_floor": SCALE_FLOOR,
@@ -327,10 +340,13 @@ def case_of(doc: dict) -> Case:
         return outs if len(outs) > 1 else outs[0]
     names = {"forward": doc["functions"][0], "backward": doc["functions"][1]} \
         if doc["style"] == "pair" else {}      # the functions to call, as the file names them
+    m = doc.get("model")
+    model = m and Model(m["class"], m["module"], _ctor_of(m["constructor"]), tuple(m["loss_args"]),
+                        m["state"])
     return Case(doc["case"], doc["op"], doc["source"], args, reference=shapes_only,
                 outputs=tuple(o["name"] for o in doc["outputs"]), style=doc["style"],
                 kink=doc["kink"] or "", fd=doc["fd"]["mode"],
-                beyond_contract=doc["beyond_contract"] or "", **names)
+                beyond_contract=doc["beyond_contract"] or "", model=model, **names)
 
 
 def oracle_values(doc: dict) -> oracles.OracleValues:
@@ -675,6 +691,16 @@ SCHEMA = {
         "beyond_contract": {"type": ["string", "null"], "description": "why the case's source "
                             "never asks for it (null when it does); an implementation that does "
                             "not pass it is reported 'beyond contract', not failed"},
+        "model": {"type": "object", "additionalProperties": False,
+                  "required": ["class", "module", "constructor", "loss_args", "state"],
+                  "description": "a model class's loss (the model call style): construct the "
+                                 "class with `constructor`, set model.params to the "
+                                 "differentiable inputs by name, call model.loss(*loss_args); "
+                                 "grads is a dict keyed by parameter name",
+                  "properties": {"class": {"type": "string"}, "module": {"type": "string"},
+                                 "constructor": {"type": "object"},
+                                 "loss_args": {"type": "array", "items": {"type": "string"}},
+                                 "state": {"type": "string"}}},
         "seed": {"type": "integer"},
         "tolerances": {"type": "object", "required": ["forward_and_gradient_rtol", "scale_floor",
                                                       "fd_safety", "fd_cond", "probe_slack", "rule"],

@@ -40,7 +40,8 @@ from pathlib import Path
 import numpy as np
 
 from . import calls
-from .impl import Implementation, ImplementationError, build
+from .impl import (MODEL_CASES, Implementation, ImplementationError, build_all, functions_for,
+                   model_problems)
 
 DEFAULT_TIMEOUT = 60.0     # seconds per call (and for importing the implementation)
 POLL = 0.05                # how often a waiting parent looks at the call in progress
@@ -86,16 +87,19 @@ def serve(conn: Connection, progress) -> None:
         if request[0] == "load":
             progress[1], progress[2] = LOADING, time.monotonic()
             try:
-                namespace = build(request[1])
+                namespace, problems, unavailable = build_all(request[1])
+                constructors = model_problems(namespace, request[2])
             except ImplementationError as e:
                 conn.send_bytes(json.dumps({"error": str(e)}).encode())
             else:
-                conn.send_bytes(json.dumps({"names": sorted(namespace)}).encode())
+                conn.send_bytes(json.dumps({"names": sorted(namespace), "problems": problems,
+                                            "unavailable": unavailable,
+                                            "constructors": constructors}).encode())
             progress[1] = -1.0
         else:
             _, plan, dtype, arrays, douts = request
-            fns = tuple(namespace.get(n) for n in plan.functions)
-            run = calls.run_block(fns, plan, dtype, arrays, douts, progress)
+            run = calls.run_block(functions_for(namespace, plan), plan, dtype, arrays, douts,
+                                  progress)
             problems = {str(i): p for i, p in run.problems.items()}
             conn.send_bytes(json.dumps({"problems": problems}).encode())
             conn.send_bytes(b"".join([*(np.ascontiguousarray(v).tobytes()
@@ -146,7 +150,7 @@ class Worker:
 
     def load(self, impl: Implementation) -> None:
         """Import `impl` in the worker; ImplementationError if it cannot be imported."""
-        self._conn.send(("load", impl.recipe))
+        self._conn.send(("load", impl.recipe, MODEL_CASES()))
         reply = self._json(self._wait(f"importing {impl.name}"))
         if not isinstance(reply, dict) or not isinstance(reply.get("names", reply.get("error")),
                                                          (list, str)):
@@ -154,6 +158,11 @@ class Worker:
         if "error" in reply:
             raise ImplementationError(str(reply["error"]))
         self.impl, self.defines = impl, frozenset(str(n) for n in reply["names"])
+        # what the worker says of a folder's imports and the model classes, as plain strings
+        self.problems = tuple(str(p) for p in reply.get("problems") or ())
+        self.unavailable = {str(k): str(v) for k, v in dict(reply.get("unavailable") or {}).items()}
+        self.constructors = {str(k): str(v)
+                             for k, v in dict(reply.get("constructors") or {}).items()}
 
     @property
     def alive(self) -> bool:
@@ -264,14 +273,16 @@ class InProcess:
     def __init__(self, impl: Implementation):
         self.impl = impl
         self.defines = frozenset(impl.namespace)
+        self.problems, self.unavailable = impl.problems, impl.unavailable
+        self.constructors = impl.constructors
         self._results: deque = deque()
 
     def can_send_ahead(self, arrays, douts) -> bool:
         return True
 
     def submit(self, plan, dtype, arrays, douts, ids) -> None:
-        fns = tuple(self.impl.namespace.get(n) for n in plan.functions)
-        self._results.append(calls.run_block(fns, plan, dtype, arrays, douts))
+        self._results.append(calls.run_block(functions_for(self.impl.namespace, plan), plan,
+                                             dtype, arrays, douts))
 
     def result(self) -> calls.BlockRun:
         return self._results.popleft()

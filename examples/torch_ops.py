@@ -138,7 +138,10 @@ def _pair(fn, diff):
 
     def backward(*douts_and_cache):
         *douts, (inputs, outs) = douts_and_cache
-        grads = torch.autograd.grad(outs, inputs, grad_outputs=[torch.tensor(d) for d in douts])
+        # retain_graph: a backward is a function of its cache (gradref calls it twice, on the
+        # same cache, to see that it answers the same)
+        grads = torch.autograd.grad(outs, inputs, grad_outputs=[torch.tensor(d) for d in douts],
+                                    retain_graph=True)
         grads = tuple(map(_numpy, grads))
         return grads[0] if len(grads) == 1 else grads
     return forward, backward

@@ -14,4 +14,8 @@ from .matrix_calculus import *  # noqa: F401,F403  group D12, Matrix Cookbook id
 from .linear_classifiers import *  # noqa: F401,F403  C5-C6, assignment 1 linear classifiers
 from .neural_net import *  # noqa: F401,F403  C7, the 2019 assignment 1 TwoLayerNet
 from .rnn_layers import *  # noqa: F401,F403  C16-C22, assignment 3 rnn_layers.py
+from .layer_utils import *  # noqa: F401,F403  C, assignment 2 layer_utils.py sandwiches
+from .fc_net import *  # noqa: F401,F403  C, classifiers/fc_net.py (TwoLayerNet as fc_net.TwoLayerNet)
+from .cnn import *  # noqa: F401,F403  C, classifiers/cnn.py ThreeLayerConvNet
+from .rnn import *  # noqa: F401,F403  C, assignment 3 classifiers/rnn.py CaptioningRNN
 from .case_study import *  # noqa: F401,F403  group B, the notes' smaller examples
