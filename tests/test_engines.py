@@ -60,11 +60,6 @@ CONVENTIONS = {
 # tinygrad's bug above (the two 0-d inputs are one node), whatever its relu'(0).
 KINK_EXCEPTIONS = {("tinygrad", "micrograd_readme"): NOT_SUBGRADIENT}
 
-# The relu golden's +-1e-300 underflow to 0 in float32, where relu'(0) = 0 differs from the
-# declared gradient 1 that gradref computes at the float64 point: a limit of the float32 kink
-# check, not an engine's convention (each engine with relu'(0) = 0 shows it).
-FLOAT32_UNDERFLOW = {"relu": OTHER}
-
 # --- statuses other than passed, each with the reason and a text every failure message holds ----
 
 MAX_TIE_BUG = ("not a subgradient", "engine bug at a scalar tie (CONVENTIONS, KINK_EXCEPTIONS)")
@@ -128,8 +123,6 @@ def column(engine, dtype):
 def expected_kink(engine, dtype, name):
     if (engine, name) in KINK_EXCEPTIONS:
         return KINK_EXCEPTIONS[engine, name]
-    if dtype == "float32" and name in FLOAT32_UNDERFLOW and CONVENTIONS[engine]["relu'(0)"] == OK:
-        return FLOAT32_UNDERFLOW[name]
     return next((CONVENTIONS[engine].get(kind, "") for kind, names in KINDS.items()
                  if name in names), "")
 
