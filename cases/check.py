@@ -169,20 +169,22 @@ def reproduce(check: str, sample_id: str, seed: int, impl: Implementation, dtype
 
 def check_case(case: Case, impl: Implementation, seed: int = 0, n: int = 20,
                dtype: str = "float64", first: int = 0,
-               timeout: float = DEFAULT_TIMEOUT) -> CaseResult:
+               timeout: float = DEFAULT_TIMEOUT, at_kinks: bool = True) -> CaseResult:
     """Check `impl` on samples first..first+n-1 of `case` (check_implementations, for one)."""
-    return check_implementations(case, [impl], seed, n, dtype, first, timeout)[0]
+    return check_implementations(case, [impl], seed, n, dtype, first, timeout, at_kinks)[0]
 
 
 def check_implementations(case: Case, impls: list, seed: int = 0, n: int = 20,
                           dtype: str = "float64", first: int = 0,
-                          timeout: float = DEFAULT_TIMEOUT) -> list[CaseResult]:
+                          timeout: float = DEFAULT_TIMEOUT,
+                          at_kinks: bool = True) -> list[CaseResult]:
     """Check each implementation on samples first..first+n-1 of `case`, one CaseResult each;
     never raises for anything an implementation does. Each block of samples is drawn once and sent
     to every implementation's worker (they run at the same time), its oracle values are evaluated
     once and every implementation is judged against them. A call past `timeout` seconds or a
     worker that dies stops that implementation's case (TIMEOUT, CRASHED): its samples not judged by
-    then fail with that reason, the others go on; its next case gets a fresh worker.
+    then fail with that reason, the others go on; its next case gets a fresh worker. `at_kinks`
+    False: the random samples only (a mutant hunt checks the kinks once, at its last stage).
 
     The oracles compile in the background meanwhile: blocks are drawn and run ahead of their
     oracle values (up to RUN_AHEAD_FLOATS of results held), then evaluated and judged in order.
@@ -206,7 +208,8 @@ def check_implementations(case: Case, impls: list, seed: int = 0, n: int = 20,
         _run_and_judge(case, impls, results, live, stopped, seed, n, dtype, first, repro)
     for k in live:                   # exactly on the kinks, where it still runs
         if k not in stopped:
-            results[k].kinks = kinks.check(case, impls[k], seed, dtype, timeout)
+            if at_kinks:
+                results[k].kinks = kinks.check(case, impls[k], seed, dtype, timeout)
             _not_checkable(results[k], live[k].unavailable)
     for k, e in stopped.items():     # its blocks that came back before it stopped are judged
         done = len(results[k].samples)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ from . import oracles, worker
 from .catalogue import get, select
 from .check import CHECKS, TESTS, CaseResult, check_case
 from .impl import Implementation, ImplementationError
+from .spec import Mutant
 from .tolerance import FD_DIRECTIONS, rtol
 
 
@@ -27,14 +29,85 @@ def run(impl: Implementation, case_names=(), seed: int = 0, n: int = 20,
     return [check_case(c, impl, seed, n, dtype, first, timeout) for c in chosen]
 
 
+@dataclass
+class Hunt:
+    """One planted bug hunted: the verdict of what was checked, the first sample that failed ("" if
+    none did) and how many samples were run before the hunt stopped."""
+    mutant: Mutant
+    verdict: str
+    first_failing: str
+    samples: int
+
+    @property
+    def caught(self) -> bool:
+        return self.verdict == self.mutant.expect
+
+
+HUNT_GROWTH = 4   # each stage of a hunt checks 3x as many samples as all stages before it
+
+
+def hunt_stages(n: int) -> list[tuple[int, int]]:
+    """(first, count) of each stage over samples 0..n-1: [0, 1), [1, 4), [4, 16), ... A mutant
+    that fails sample 0 costs one sample; one that passes everything costs the n samples, in
+    log4(n) round trips instead of one."""
+    stages, start = [], 0
+    while start < n:
+        stop = min(n, max(1, start * HUNT_GROWTH))
+        stages.append((start, stop - start))
+        start = stop
+    return stages
+
+
+def hunt(m: Mutant, seed: int = 0, n: int = 20, dtype: str = "float64",
+         timeout: float = worker.DEFAULT_TIMEOUT) -> Hunt:
+    """Check the reference with `m` planted on samples 0..n-1 and at the kinks, stopping at the
+    first stage with a failing sample: the verdict is the one a full run gives (a failed sample
+    fails the case whatever the rest), at a fraction of the cost; the kinks, which can only turn
+    a passing case into failed or "convention differs", are checked once the samples all pass."""
+    case, impl = get(m.case), mutants_mod.mutate(m)
+    for first, count in hunt_stages(n):
+        last = first + count == n
+        r = check_case(case, impl, seed, count, dtype, first, timeout, at_kinks=last)
+        if r.status != "passed" or last:
+            bad = [s.id for s in r.samples if not s.ok] + [k.id for k in r.kinks
+                                                           if k.status == "failed"]
+            return Hunt(m, mutants_mod.verdict(r), bad[0] if bad else "", first + r.checked)
+    raise ValueError("a hunt needs at least one sample")
+
+
+def mutation_hunts(case_names=(), seed: int = 0, n: int = 20) -> list[Hunt]:
+    """Every mutant of the selected cases, hunted (hunt)."""
+    names = {c.name for c in select(case_names)}
+    return [hunt(m, seed, n) for m in mutants_mod.MUTANTS if m.case in names]
+
+
 def mutation_score(case_names=(), seed: int = 0, n: int = 20) -> tuple[int, list]:
     """(caught, missed mutants) over the mutants of the selected cases. A mutant is caught when
-    its case fails (crashing or hanging would be caught too, but no mutant here does either)."""
-    names = {c.name for c in select(case_names)}
-    chosen = [m for m in mutants_mod.MUTANTS if m.case in names]
-    missed = [m for m in chosen
-              if not mutants_mod.caught(m, check_case(get(m.case), mutants_mod.mutate(m), seed, n))]
-    return len(chosen) - len(missed), missed
+    its case gets the mutant's expected verdict (a crash or a hang is not what any expects)."""
+    hunts = mutation_hunts(case_names, seed, n)
+    missed = [h.mutant for h in hunts if not h.caught]
+    return len(hunts) - len(missed), missed
+
+
+def mutation_line(hunts: list[Hunt]) -> str:
+    missed = [h.mutant.id for h in hunts if not h.caught]
+    caught = len(hunts) - len(missed)
+    return (f"mutation score: {caught}/{len(hunts)} planted bugs caught "
+            f"({100.0 * caught / max(len(hunts), 1):.0f}%), on {sum(h.samples for h in hunts)} "
+            f"samples (each hunt stops at its first failing stage)"
+            + ("" if not missed else "; missed: " + ", ".join(missed)))
+
+
+def mutation_json(hunts: list[Hunt]) -> dict:
+    """The mutation score as a table: per planted bug, its verdict and the first sample that
+    failed it."""
+    caught = sum(h.caught for h in hunts)
+    return {"caught": caught, "total": len(hunts),
+            "missed": [h.mutant.id for h in hunts if not h.caught],
+            "mutants": [{"id": h.mutant.id, "case": h.mutant.case, "kind": h.mutant.kind,
+                         "expect": h.mutant.expect, "verdict": h.verdict, "caught": h.caught,
+                         "first_failing": h.first_failing or None, "samples_run": h.samples}
+                        for h in hunts]}
 
 
 def _e(x: float) -> str:
@@ -145,8 +218,8 @@ def _ops(cases: list[dict]) -> dict:
     return ops
 
 
-def to_json(results, impl, seed, n, dtype, score, seconds, status=None, notes=()) -> dict:
-    """`impl`: the Implementation checked, or its name."""
+def to_json(results, impl, seed, n, dtype, hunts, seconds, status=None, notes=()) -> dict:
+    """`impl`: the Implementation checked, or its name; `hunts`: the mutation score's (or None)."""
     status = status or [r.status for r in results]
     cases = []
     for r, st in zip(results, status):
@@ -168,10 +241,8 @@ def to_json(results, impl, seed, n, dtype, score, seconds, status=None, notes=()
            "dtype": dtype, "bound_forward_jax": rtol(np.dtype(dtype)), "seconds": round(seconds, 3),
            "summary": {s: sum(st == s for st in status) for s in STATUSES},
            "ops": _ops(cases), "notes": list(notes), "cases": cases}
-    if score is not None:
-        caught, missed = score
-        doc["mutation"] = {"caught": caught, "total": caught + len(missed),
-                           "missed": [m.id for m in missed]}
+    if hunts is not None:
+        doc["mutation"] = mutation_json(hunts)
     return doc
 
 
@@ -211,31 +282,27 @@ def main(args, impl: Implementation) -> int:
     notes += [f"import: {line}" for line in problems]     # import, one line each
     for warning in known_mod.unmatched(entries, results):
         print(warning, file=sys.stderr)
-    score = None
+    hunts = None
     if impl.name == "handwritten" and not args.no_mutants:
-        score = mutation_score(args.case, args.seed, args.samples)
+        hunts = mutation_hunts(args.case, args.seed, args.samples)
     seconds = time.perf_counter() - start
     which = f"sample {first}" if args.sample is not None else f"{n} samples per case"
     render(results, f"gradref report: {impl.name}, {which}, seed "
            f"{args.seed}, {args.dtype} (forward/jax bound {rtol(np.dtype(args.dtype)):.1e}; "
            "fd bound estimated per sample)", status, notes, seconds)
-    if score is not None:
-        caught, missed = score
-        total = caught + len(missed)
-        print(f"mutation score: {caught}/{total} planted bugs caught "
-              f"({100.0 * caught / max(total, 1):.0f}%)"
-              + ("" if not missed else "; missed: " + ", ".join(m.id for m in missed)))
+    if hunts is not None:
+        print(mutation_line(hunts))
     if args.json:
         Path(args.json).write_text(json.dumps(to_json(
-            results, impl, args.seed, n, args.dtype, score, seconds, status, notes),
+            results, impl, args.seed, n, args.dtype, hunts, seconds, status, notes),
             indent=2))
         print(f"wrote {args.json}")
     if getattr(args, "html", None):
         from . import html_report
-        doc = to_json(results, impl, args.seed, n, args.dtype, score, seconds, status, notes)
+        doc = to_json(results, impl, args.seed, n, args.dtype, hunts, seconds, status, notes)
         Path(args.html).write_text(html_report.render(html_report.attach_pictures(doc, impl)))
         print(f"wrote {args.html}")
-    return exit_status(status, score is not None and bool(score[1]))
+    return exit_status(status, hunts is not None and not all(h.caught for h in hunts))
 
 
 def main_results(args, vectors, results: dict) -> int:

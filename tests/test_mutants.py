@@ -3,7 +3,7 @@
 import pytest
 
 import cases
-from cases import check, mutants
+from cases import check, mutants, report
 from cases.spec import BUG_KINDS
 
 IDS = [m.id for m in mutants.MUTANTS]
@@ -12,10 +12,30 @@ IDS = [m.id for m in mutants.MUTANTS]
 @pytest.mark.parametrize("mutant", mutants.MUTANTS, ids=IDS)
 def test_mutant_is_caught(mutant):
     """The default run (20 samples, seed 0) gives the mutant's case the expected verdict: failed,
-    or "convention differs" for another valid subgradient at a kink."""
-    result = check.check_case(cases.get(mutant.case), mutants.mutate(mutant), 0, 20)
-    got = mutants.verdict(result)
-    assert got == mutant.expect, f"mutant {mutant.id!r}: {got}, expected {mutant.expect}"
+    or "convention differs" for another valid subgradient at a kink (hunted as the report does:
+    stopped at its first failing stage, test_a_hunt_gives_the_full_runs_verdict)."""
+    got = report.hunt(mutant, 0, 20)
+    assert got.caught, f"mutant {mutant.id!r}: {got.verdict}, expected {mutant.expect}"
+
+
+@pytest.mark.parametrize("mutant_id", [
+    "staged:= instead of += at the sigx fork",              # fails every sample: stops at s0
+    "relu:relu'(0) = 1, another subgradient",                # convention differs, at kinks only
+    "relu:relu'(0) = 2, not a subgradient",                  # failed, at kinks only
+    "max_pool:dx accumulated in a float32 buffer",
+])
+def test_a_hunt_gives_the_full_runs_verdict(mutant_id):
+    """A hunt stops early but gives the verdict of checking every sample and the kinks."""
+    m = mutants.find(mutant_id)
+    full = mutants.verdict(check.check_case(cases.get(m.case), mutants.mutate(m), 0, 20))
+    assert report.hunt(m, 0, 20).verdict == full
+
+
+def test_a_hunt_stops_at_its_first_failing_stage():
+    m = mutants.find("staged:= instead of += at the sigx fork")
+    h = report.hunt(m, 0, 10_000)
+    assert (h.caught, h.first_failing, h.samples) == (True, "staged-s0", 1)
+    assert report.hunt_stages(20) == [(0, 1), (1, 3), (4, 12), (16, 4)]
 
 
 # Bugs that must be rejected by *each* gradient check on its own, not only by the suite as a whole.
