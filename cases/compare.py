@@ -31,6 +31,8 @@ class Verdict:
     ok: bool
     error: float = float("nan")   # the measured normwise error (nan where nothing was measured)
     message: str = ""             # why it failed, with the id that reproduces it
+    excess: float = float("nan")  # a failed comparison: its worst entry's |got - expected| as a
+                                  # multiple of what that entry was allowed (nan otherwise)
 
 
 @dataclass(slots=True)
@@ -107,7 +109,8 @@ def compare(label: str, names: tuple, got: tuple, expected: tuple, bound: float,
               if np.all(np.isfinite(a)) else np.inf for a, b, m in zip(got, expected, limits)]
     if all(r <= 1.0 for r in ratios):
         return Verdict(True, worst)
-    k = int(np.argmax(np.where(np.isnan(ratios), np.inf, ratios)))
+    ratios = [np.inf if np.isnan(r) else float(r) for r in ratios]
+    k = int(np.argmax(ratios))
     a, b, m = got[k], expected[k], np.broadcast_to(limits[k], np.shape(got[k]))
     diff = np.abs(a - b)
     i = np.unravel_index(_worst_entry(np.where(m > 0, diff / m, np.inf)), a.shape) if a.shape else ()
@@ -117,7 +120,7 @@ def compare(label: str, names: tuple, got: tuple, expected: tuple, bound: float,
     return Verdict(False, worst, (
         f"{names[k]} vs {label}: {off} of {a.size} entries off; worst at {_fmt_index(i)}: "
         f"got {float(a[i])!r}, expected {float(b[i])!r}; normwise error {errors[k]:.2e} > bound "
-        f"{bound:.1e}{probe}"))
+        f"{bound:.1e}{probe}"), ratios[k])
 
 
 def _blocks(case: Case) -> np.ndarray:
@@ -150,11 +153,16 @@ def fd_errors(case: Case, G: np.ndarray, ov: oracles.OracleValues, rows, bound: 
     return np.where(finite, error, np.inf), proj, est, tol
 
 
-def fd_message(case: Case, got, est, tol, error: float, bound: float) -> str:
-    """The message for one sample's failed finite-difference check (rows of fd_errors)."""
+def fd_verdict(case: Case, got, est, tol, error: float, bound: float) -> Verdict:
+    """The verdict of one sample's failed finite-difference check (rows of fd_errors)."""
     diff = np.abs(got - est)
     bad = ~(diff <= tol)
     j = _worst_entry(np.where(np.isfinite(diff), diff / tol, np.inf))
+    excess = float(diff[j] / tol[j]) if np.isfinite(diff[j]) and tol[j] > 0 else np.inf
+    return Verdict(False, error, _fd_message(case, got, est, tol, error, bound, bad, j), excess)
+
+
+def _fd_message(case: Case, got, est, tol, error: float, bound: float, bad, j: int) -> str:
     if case.fd_mode == "directional":
         return (f"{', '.join(case.grad_names)} vs finite differences along {len(est)} random "
                 f"directions ({case.n_diff_elements} elements): {int(bad.sum())} of {len(est)} "
@@ -189,9 +197,14 @@ def judge(case: Case, ids: list, run: BlockRun, ov: oracles.OracleValues, bound:
     def note(check, i, message):
         return f"{ids[i]}: {message}\n{repro(check, i)}"
 
+    def failed(check, i, v):
+        v.message = note(check, i, v.message)
+        return v
+
     def judged(check, rows, ok, errors, explain):
-        """Verdicts for the samples `rows`; `explain(j)` builds a message only on failure."""
-        return {i: Verdict(True, e) if good else Verdict(False, e, note(check, i, explain(j)))
+        """Verdicts for the samples `rows`; `explain(j)`, the failed verdict of the j-th, is
+        built only on failure."""
+        return {i: Verdict(True, e) if good else failed(check, i, explain(j))
                 for j, (i, good, e) in enumerate(zip(rows, ok.tolist(), errors.tolist()))}
 
     def unusable(check, usable, what):
@@ -215,7 +228,7 @@ def judge(case: Case, ids: list, run: BlockRun, ov: oracles.OracleValues, bound:
                            lambda j: compare(label, names, tuple(g[j] for g in got),
                                              tuple(e[j] for e in expected), bound,
                                              None if extra is None else
-                                             tuple(x[j] for x in extra)).message)
+                                             tuple(x[j] for x in extra)))
         return rows, got, extra, verdicts
 
     _, _, _, forward = against("forward", "the reference forward", case.outputs, run.outputs,
@@ -228,7 +241,7 @@ def judge(case: Case, ids: list, run: BlockRun, ov: oracles.OracleValues, bound:
         flat = None if extra is None else np.concatenate([_rows(x) for x in extra], axis=1)
         error, fd_got, est, tol = fd_errors(case, G, ov, rows, bound, flat)
         ok = np.all(np.abs(fd_got - est) <= tol, axis=1)     # every entry within its bound
-        fd_v |= judged("fd", rows, ok, error, lambda j: fd_message(
+        fd_v |= judged("fd", rows, ok, error, lambda j: fd_verdict(
             case, fd_got[j], est[j], tol[j], error[j], bound))
 
     out = []
