@@ -22,7 +22,7 @@ import numpy as np
 from . import kinks, oracles, worker
 from .calls import CallPlan
 from .compare import SampleResult, Verdict, _fmt_index, compare, judge, probe_scale
-from .impl import Implementation, not_implemented
+from .impl import Implementation, ImplementationError, not_implemented
 from .sampling import Block, Sample, draw_range
 from .spec import Arg, Case, Integers
 from .tolerance import FD_DIRECTIONS, printed_rtol, rtol
@@ -200,6 +200,9 @@ def check_implementations(case: Case, impls: list, seed: int = 0, n: int = 20,
             runner = worker.runner(impl, timeout)
         except WorkerDied as e:
             stopped[k] = e
+            continue
+        except ImplementationError as e:   # imported before (a matrix column), not this time
+            stopped[k] = WorkerDied("crashed", f"import failed: {e}")
             continue
         results[k].not_implemented = lacks(impl.name, runner, case)
         if not results[k].not_implemented:

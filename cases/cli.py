@@ -6,32 +6,11 @@ import argparse
 import os
 import sys
 
-from . import check, layout, mutants
+from . import check, layout, mutants, options
 from .catalogue import CASES, select
 from .draw import PictureError
 from .impl import ImplementationError, handwritten, load
 from .spec import CaseError
-from .worker import DEFAULT_TIMEOUT
-
-
-def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--samples", type=int, default=20, help="random samples per case (default 20)")
-    p.add_argument("--seed", type=int, default=0, help="global seed (default 0)")
-    p.add_argument("--case", nargs="+", default=[], metavar="NAME", help="only these cases")
-    p.add_argument("--impl", default=None,
-                   help="implementation: a .py file, a folder or a module (default: handwritten)")
-    p.add_argument("--mutant", default=None, help="the handwritten reference with this mutant planted")
-    p.add_argument("--dtype", default="float64", choices=sorted(check.DTYPES),
-                   help="dtype the implementation computes in (oracles stay float64)")
-    p.add_argument("--xfails", metavar="FILE", default=None,
-                   help="known failures: one test id or case name a line (# comments)")
-    _timeout(p)
-
-
-def _timeout(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
-                   help=f"longest a call of the implementation may take (default "
-                        f"{DEFAULT_TIMEOUT:g}); past it the case is TIMEOUT and the run goes on")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -39,35 +18,44 @@ def parser() -> argparse.ArgumentParser:
                                 "checked against jax.vjp, finite differences and printed numbers.")
     sub = p.add_subparsers(dest="command", required=True)
     r = sub.add_parser("report", help="check an implementation on the catalogue (the main job)")
-    _common(r)
-    r.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    options.add(r, "samples", "seed", "case", "impl", "mutant", "dtype", "xfails", "timeout",
+                "json")
     r.add_argument("--html", metavar="PATH", help="also write one self-contained HTML report, "
                    "each failure with its circuit and heatmaps (needs the [pictures] extra)")
     r.add_argument("--no-mutants", action="store_true",
                    help="skip the mutation score (run by default for the handwritten reference)")
     r.add_argument("--sample", type=int, default=None, metavar="I",
                    help="check only sample I of each case (what a reproduce line reruns)")
+    m = sub.add_parser("matrix", help="several implementations in one run, on the same samples: "
+                       "a table of cases by implementation and dtype")
+    options.add(m, "impl", "samples", "seed", "case", "dtype", "xfails", "timeout", "json",
+                impl=dict(action="append", default=[], metavar="[NAME=]IMPL",
+                          help="a column (repeat): a .py file, a folder, a module, handwritten, "
+                               "or a results file (.json) judged against --vectors; NAME heads it"),
+                dtype=dict(nargs="+", default=["float64"],
+                           help="one column per implementation and dtype (default float64)"),
+                xfails=dict(action="append", default=[], metavar="NAME=FILE",
+                            help="known failures of the column NAME (repeat)"),
+                json=dict(help="write the matrix as JSON (the source of the other forms)"))
+    m.add_argument("--vectors", default=None, metavar="DIR",
+                   help="the vectors the results files were computed from (default: gradref's)")
+    m.add_argument("--markdown", metavar="PATH", help="write the matrix as Markdown, rendered "
+                   "from the JSON; in a file with <!-- matrix:start --> and <!-- matrix:end --> "
+                   "markers, only between them")
     e = sub.add_parser("export", help="write the language-neutral test vectors (JSON) into DIR")
     e.add_argument("dir", metavar="DIR")
-    e.add_argument("--samples", type=int, default=20, help="samples per case (default 20)")
-    e.add_argument("--seed", type=int, default=0, help="global seed (default 0)")
-    e.add_argument("--case", nargs="+", default=[], metavar="NAME", help="only these cases")
+    options.add(e, "samples", "seed", "case")
     x = sub.add_parser("results", help="run a Python implementation on exported vectors and "
                        "write a results file (what another language's harness writes)")
     x.add_argument("vectors", metavar="VECTORS")
     x.add_argument("out", metavar="RESULTS")
-    x.add_argument("--impl", default=None, help="implementation (default: handwritten)")
-    x.add_argument("--mutant", default=None, help="the handwritten reference with this mutant")
-    _timeout(x)
+    options.add(x, "impl", "mutant", "timeout")
     c = sub.add_parser("check-results", help="judge a results file (any language) against "
                        "exported vectors, with the report's checks and tolerances")
     c.add_argument("vectors", metavar="VECTORS", help="a vectors folder or one case's file")
     c.add_argument("results", metavar="RESULTS", help="JSON: {format: gradref-results, "
                    "implementation, results: {sample id: {output or gradient name: value}}}")
-    c.add_argument("--case", nargs="+", default=[], metavar="NAME", help="only these cases")
-    c.add_argument("--json", metavar="PATH", help="also write the verdicts as JSON")
-    c.add_argument("--xfails", metavar="FILE", default=None,
-                   help="known failures: one test id or case name a line (# comments)")
+    options.add(c, "case", "json", "xfails")
     sub.add_parser("vectors-path", help="print the folder of the test vectors this gradref ships "
                    "(use it as VECTORS: gradref check-results \"$(gradref vectors-path)\" out.json)")
     d = sub.add_parser("draw", help="draw a case's circuit with values and gradients on the "
@@ -77,12 +65,9 @@ def parser() -> argparse.ArgumentParser:
     at.add_argument("--golden", nargs="?", const="0", default=None, metavar="ID",
                     help="at a golden: g0 (the default where the case has one), g1, ...")
     at.add_argument("--sample", default=None, metavar="ID", help="at a random sample: s3, staged-s3")
-    d.add_argument("--impl", default=None, help="mark this implementation's gradients beside "
-                   "the expected ones")
-    d.add_argument("--mutant", default=None, help="the handwritten reference with this mutant")
-    d.add_argument("--seed", type=int, default=0, help="global seed of --sample (default 0)")
-    d.add_argument("--dtype", default="float64", choices=sorted(check.DTYPES),
-                   help="dtype the implementation computes in")
+    options.add(d, "impl", "mutant", "seed", "dtype",
+                impl=dict(help="mark this implementation's gradients beside the expected ones"),
+                seed=dict(help="global seed of --sample (default 0)"))
     d.add_argument("-o", "--output", required=True, metavar="FILE", help="FILE.svg or FILE.png")
     rel = sub.add_parser("reliability", help="measure how reliable the checks are and write "
                          "docs/reliability.md and .json: FD calibration, false failures, "
@@ -107,7 +92,7 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("mutants", help="list the planted bugs the suite must catch")
     g = sub.add_parser("goldens", help="regenerate the goldens: the JAX reference at each "
                        "golden's inputs (conventions at kinks included), as Python literals")
-    g.add_argument("--case", nargs="+", default=[], metavar="NAME", help="only these cases")
+    options.add(g, "case")
     return p
 
 
@@ -200,6 +185,9 @@ def _main(argv=None) -> int:
             return _vectors_command(args, vectors)
         if args.samples < 1:
             raise CaseError("--samples must be at least 1")
+        if args.command == "matrix":
+            from . import matrix
+            return matrix.main(args, sys.argv[1:] if argv is None else list(argv))
         if args.sample is not None and args.sample < 0:
             raise CaseError("--sample must be at least 0")
         from . import report

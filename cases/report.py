@@ -269,40 +269,21 @@ def render(results: list[CaseResult], header: str, status: list[str], notes=(),
 
 def main(args, impl: Implementation) -> int:
     start = time.perf_counter()
-    entries = known_mod.read(args.xfails) if getattr(args, "xfails", None) else []
+    entries = known_mod.read(args.xfails) if args.xfails else []   # a bad file: before the run
     first, n = (args.sample, 1) if args.sample is not None else (0, args.samples)
     try:    # import it now: an import that fails is a usage error (2), before any case runs
         problems = worker.runner(impl, args.timeout).problems   # a folder's modules that did not
     except worker.WorkerDied as e:
         raise ImplementationError(f"--impl {impl.name}: import failed: {e.status}: {e.reason}") from None
     results = run(impl, args.case, args.seed, n, args.dtype, first, args.timeout)
-    judged = [known_mod.judge(r, entries) for r in results]
-    status = [st for st, _ in judged]
-    notes = [line for _, ns in judged for line in ns]
-    notes += [f"import: {line}" for line in problems]     # import, one line each
-    for warning in known_mod.unmatched(entries, results):
-        print(warning, file=sys.stderr)
     hunts = None
     if impl.name == "handwritten" and not args.no_mutants:
         hunts = mutation_hunts(args.case, args.seed, args.samples)
-    seconds = time.perf_counter() - start
     which = f"sample {first}" if args.sample is not None else f"{n} samples per case"
-    render(results, f"gradref report: {impl.name}, {which}, seed "
-           f"{args.seed}, {args.dtype} (forward/jax bound {rtol(np.dtype(args.dtype)):.1e}; "
-           "fd bound estimated per sample)", status, notes, seconds)
-    if hunts is not None:
-        print(mutation_line(hunts))
-    if args.json:
-        Path(args.json).write_text(json.dumps(to_json(
-            results, impl, args.seed, n, args.dtype, hunts, seconds, status, notes),
-            indent=2))
-        print(f"wrote {args.json}")
-    if getattr(args, "html", None):
-        from . import html_report
-        doc = to_json(results, impl, args.seed, n, args.dtype, hunts, seconds, status, notes)
-        Path(args.html).write_text(html_report.render(html_report.attach_pictures(doc, impl)))
-        print(f"wrote {args.html}")
-    return exit_status(status, hunts is not None and not all(h.caught for h in hunts))
+    return conclude(args, results, entries, start, impl, args.seed, n, args.dtype,
+                    f"gradref report: {impl.name}, {which}, seed {args.seed}, {args.dtype} "
+                    f"(forward/jax bound {rtol(np.dtype(args.dtype)):.1e}; fd bound estimated per "
+                    "sample)", [f"import: {line}" for line in problems], hunts)
 
 
 def main_results(args, vectors, results: dict) -> int:
@@ -311,21 +292,35 @@ def main_results(args, vectors, results: dict) -> int:
     entries = known_mod.read(args.xfails) if args.xfails else []
     docs = vectors.load_documents(args.vectors, args.case)
     checked = vectors.check_results(docs, results, args.vectors, args.results)
-    judged = [known_mod.judge(r, entries) for r in checked]
-    status = [st for st, _ in judged]
-    notes = [line for _, ns in judged for line in ns]
-    for warning in known_mod.unmatched(entries, checked):
-        print(warning, file=sys.stderr)
     name = results.get("implementation", args.results)
-    seconds = time.perf_counter() - start
     seed = docs[0]["seed"] if docs else 0
     n = max((len(d["samples"]) for d in docs), default=0)
-    render(checked, f"gradref check-results: {name} ({args.results}) against "
-                    f"{args.vectors}, {n} samples per case, seed {seed}, float64 (forward/jax "
-                    f"bound {rtol(np.float64):.1e}; fd bound estimated per sample)",
-                    status, notes, seconds)
+    return conclude(args, checked, entries, start, name, seed, n, "float64",
+                    f"gradref check-results: {name} ({args.results}) against {args.vectors}, "
+                    f"{n} samples per case, seed {seed}, float64 (forward/jax bound "
+                    f"{rtol(np.float64):.1e}; fd bound estimated per sample)")
+
+
+def conclude(args, results: list[CaseResult], entries: list, start: float, impl, seed: int,
+             n: int, dtype: str, header: str, more_notes=(), hunts=None) -> int:
+    """What `report` and `check-results` do once the cases are judged: the known failures applied,
+    the table printed, the JSON (and HTML) written; the exit status. `impl`: the Implementation
+    checked, or its name."""
+    judged = [known_mod.judge(r, entries) for r in results]
+    status = [st for st, _ in judged]
+    notes = [line for _, ns in judged for line in ns] + list(more_notes)
+    for warning in known_mod.unmatched(entries, results):
+        print(warning, file=sys.stderr)
+    seconds = time.perf_counter() - start
+    render(results, header, status, notes, seconds)
+    if hunts is not None:
+        print(mutation_line(hunts))
+    doc = to_json(results, impl, seed, n, dtype, hunts, seconds, status, notes)
     if args.json:
-        Path(args.json).write_text(json.dumps(to_json(
-            checked, name, seed, n, "float64", None, seconds, status, notes), indent=2))
+        Path(args.json).write_text(json.dumps(doc, indent=2))
         print(f"wrote {args.json}")
-    return exit_status(status)
+    if getattr(args, "html", None):
+        from . import html_report
+        Path(args.html).write_text(html_report.render(html_report.attach_pictures(doc, impl)))
+        print(f"wrote {args.html}")
+    return exit_status(status, hunts is not None and not all(h.caught for h in hunts))

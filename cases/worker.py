@@ -42,8 +42,8 @@ import numpy as np
 from . import calls
 from .impl import (MODEL_CASES, Implementation, ImplementationError, build_all, functions_for,
                    model_problems)
+from .options import DEFAULT_TIMEOUT   # noqa: F401  (seconds per call; importing too)
 
-DEFAULT_TIMEOUT = 60.0     # seconds per call (and for importing the implementation)
 POLL = 0.05                # how often a waiting parent looks at the call in progress
 AHEAD_BYTES = 1 << 16      # requests up to this size are sent ahead: they fit a socket buffer,
 #                            so the parent never blocks sending while the worker blocks replying
@@ -290,7 +290,7 @@ class InProcess:
 
 # --- which worker runs an implementation ---------------------------------------------------------
 
-MAX_WORKERS = 4
+MAX_WORKERS = 16         # a matrix keeps one per column (each engine imported once)
 _workers: dict = {}        # key -> Worker; gradref's own code (the reference, mutants) shares one
 
 

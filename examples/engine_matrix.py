@@ -1,37 +1,40 @@
-"""Regenerate the tables of docs/engines.md: each engine adapter of examples/ through
-`gradref report --impl examples/<engine>_ops.py --json`, in float64 and float32.
+"""Regenerate docs/engines.md (and docs/engines.json): one `gradref matrix` over the reference and
+each engine adapter of examples/, in float64 and float32, then the table of conventions at kinks.
 
     .venv/bin/python examples/engine_matrix.py [--samples 3] [--seed 0]
 
-One `gradref report` process per adapter and dtype (an engine that is not installed, or that
-crashes, is one column of "-" and a line saying why, not the end of the run). The tables are
-written between the `<!-- matrix:start -->` / `<!-- matrix:end -->` and `<!-- kinks:start -->` /
-`<!-- kinks:end -->` markers of docs/engines.md; the ledger below them is prose, kept by hand.
+The matrix is `gradref matrix --impl handwritten --impl jax=examples/jax_ops.py ... --dtype float64
+float32 --json docs/engines.json --markdown docs/engines.md` (the command is printed above the
+table): one worker per engine, the oracles evaluated once for all columns; an engine that is not
+installed, or that crashes, is a column that says so, not the end of the run. The matrix goes
+between the `<!-- matrix:start -->` / `<!-- matrix:end -->` markers of docs/engines.md, the
+conventions at kinks (per kind of kink, from the JSON) between `<!-- kinks:start -->` /
+`<!-- kinks:end -->`; the ledger below them is prose, kept by hand.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
-import subprocess
 import sys
-import tempfile
-from importlib import metadata
 from pathlib import Path
+
+from gradref.cases import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "engines.md"
-ENGINES = {   # column -> (adapter, distribution whose version names the column)
-    "jax": ("jax_ops.py", "jax"),
-    "torch": ("torch_ops.py", "torch"),
-    "autograd": ("autograd_ops.py", "autograd"),
-    "mygrad": ("mygrad_ops.py", "mygrad"),
-    "tinygrad": ("tinygrad_ops.py", "tinygrad"),
-    "micrograd": ("micrograd_ops.py", "micrograd"),
+JSON = ROOT / "docs" / "engines.json"
+ENGINES = {   # column -> adapter
+    "jax": "jax_ops.py",
+    "torch": "torch_ops.py",
+    "autograd": "autograd_ops.py",
+    "mygrad": "mygrad_ops.py",
+    "tinygrad": "tinygrad_ops.py",
+    "micrograd": "micrograd_ops.py",
 }
 DTYPES = ("float64", "float32")
-SHORT = {"passed": "pass", "failed": "FAIL", "not implemented": "-", "beyond contract": "beyond",
-         "convention differs": "conv", "": ""}
+SHORT = {"passed": "pass", "failed": "FAIL", "convention differs": "conv"}
 KINDS = {   # kind of kink -> the kinked cases of that kind (tests/test_engines.py reads it too)
     "relu'(0)": ("relu", "relu_layer", "xor_net", "xor_net_book", "mlp_cross_entropy",
                  "micrograd_readme", "case_study_net_loss", "two_layer_net_loss",
@@ -45,70 +48,27 @@ KINDS = {   # kind of kink -> the kinked cases of that kind (tests/test_engines.
 }
 
 
-def version(dist: str) -> str:
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return "not installed"
+def matrix_argv(samples: int, seed: int) -> list[str]:
+    return (["matrix", "--impl", "handwritten"]
+            + [a for e, adapter in ENGINES.items() for a in ("--impl", f"{e}=examples/{adapter}")]
+            + ["--dtype", *DTYPES, "--samples", str(samples), "--seed", str(seed),
+               "--json", str(JSON.relative_to(ROOT)), "--markdown", str(DOC.relative_to(ROOT))])
 
 
-def run(adapter: str, dtype: str, samples: int, seed: int) -> dict | str:
-    """The report's JSON, or one line saying why there is none."""
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "report.json"
-        proc = subprocess.run([str(Path(sys.executable).parent / "gradref"), "report", "--impl",
-                               f"examples/{adapter}", "--samples", str(samples), "--seed",
-                               str(seed), "--dtype", dtype, "--json", str(out)],
-                              cwd=ROOT, capture_output=True, text=True)
-        if out.exists():
-            return json.loads(out.read_text())
-        lines = (proc.stderr or proc.stdout).strip().splitlines()
-        return lines[-1] if lines else f"exit status {proc.returncode}"
-
-
-def cell(case: dict) -> str:
-    status = SHORT[case["status"]]
-    kink = SHORT[case["at_kinks"]["status"] or ""]
-    return f"{status} (kink {kink})" if kink and kink != "pass" else status
-
-
-def render(reports: dict, samples: int, seed: int) -> tuple[str, str]:
-    columns = [(e, d) for e in ENGINES for d in DTYPES]
-    head = ["| case | " + " | ".join(f"{e} {version(ENGINES[e][1])} {d[-2:]}" for e, d in columns)
-            + " |", "|---" * (len(columns) + 1) + "|"]
-    names = next((([c["case"] for c in r["cases"]]) for r in reports.values()
-                  if isinstance(r, dict)), [])
-    by_case = {k: {c["case"]: c for c in r["cases"]} for k, r in reports.items()
-               if isinstance(r, dict)}
-    rows = [f"| {n} | " + " | ".join(cell(by_case[k][n]) if k in by_case else "?"
-                                     for k in columns) + " |" for n in names]
-    totals = []
-    for k in columns:
-        r = reports[k]
-        if isinstance(r, dict):
-            s = r["summary"]
-            defined = len(r["cases"]) - s["not implemented"]
-            totals.append(f"{s['passed']}/{defined} pass, {s['failed']} fail")
-        else:
-            totals.append("did not run")
-    rows.append("| **total** | " + " | ".join(totals) + " |")
-    notes = [f"- {e} {d}: {r}" for (e, d), r in reports.items() if not isinstance(r, dict)]
-    matrix = "\n".join([f"`gradref report`, {samples} random samples per case, seed {seed}, "
-                        "plus each kinked case's kink samples. Cells: pass, FAIL, - (not "
-                        "implemented); (kink conv) another valid convention at the kinks, "
-                        "(kink FAIL) not a subgradient there.", ""] + head + rows
-                       + ([""] + notes if notes else []))
-    khead = ["| kink | " + " | ".join(f"{e} {d[-2:]}" for e, d in columns) + " |",
-             "|---" * (len(columns) + 1) + "|"]
-    krows = []
+def kinks_table(doc: dict) -> str:
+    """Per kind of kink and column: the statuses at the kinks of that kind's cases."""
+    cols = [c for c in doc["columns"] if c["name"] in ENGINES]
+    head = ["| kink | " + " | ".join(f"{c['name']} {c['dtype'][-2:]}" for c in cols) + " |",
+            "|---" * (len(cols) + 1) + "|"]
+    rows = []
     for kind, kinked in KINDS.items():
         cells = []
-        for k in columns:
-            seen = sorted({by_case[k][n]["at_kinks"]["status"] for n in kinked
-                           if k in by_case and by_case[k][n]["at_kinks"]["status"]})
+        for c in cols:
+            seen = sorted({r["cells"][c["id"]]["kinks"]["status"] for r in doc["rows"]
+                           if r["case"] in kinked and r["cells"][c["id"]]["kinks"]["status"]})
             cells.append(", ".join(SHORT[s] for s in seen) or "-")
-        krows.append(f"| {kind.replace('|', chr(92) + '|')} | " + " | ".join(cells) + " |")
-    return matrix, "\n".join(khead + krows)
+        rows.append(f"| {kind.replace('|', chr(92) + '|')} | " + " | ".join(cells) + " |")
+    return "\n".join(head + rows)
 
 
 def replace(text: str, marker: str, body: str) -> str:
@@ -123,16 +83,12 @@ def main() -> int:
     p.add_argument("--samples", type=int, default=3)
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args()
-    reports = {}
-    for engine, (adapter, _) in ENGINES.items():
-        for dtype in DTYPES:
-            reports[engine, dtype] = run(adapter, dtype, args.samples, args.seed)
-            print(engine, dtype, "ok" if isinstance(reports[engine, dtype], dict)
-                  else reports[engine, dtype], flush=True)
-    matrix, kinks = render(reports, args.samples, args.seed)
-    DOC.write_text(replace(replace(DOC.read_text(), "matrix", matrix), "kinks", kinks))
-    print(f"wrote {DOC.relative_to(ROOT)}")
-    return 0
+    os.chdir(ROOT)          # the command recorded in the page names the adapters from here
+    status = cli.main(matrix_argv(args.samples, args.seed))
+    doc = json.loads(JSON.read_text())
+    DOC.write_text(replace(DOC.read_text(), "kinks", kinks_table(doc)))
+    print(f"wrote the kinks table of {DOC.relative_to(ROOT)}")
+    return status
 
 
 if __name__ == "__main__":

@@ -31,23 +31,11 @@ MODULE_NAME = "gradref"    # the per-sample tests' node id: gradref::test_matche
 
 
 def add_options(group, prefix: str = "") -> None:
-    """--samples, --seed, --impl, --dtype, --case, --xfails, --timeout, each as --<prefix><name>: the
-    checkout's conftest.py adds them bare, this plugin with PREFIX. Validated in
-    cases/pytest_checks.configure (dtype too, so that declaring them needs no JAX)."""
-    def add(name, **kw):
-        group.addoption(f"--{prefix}{name}", dest=f"{prefix}{name}".replace("-", "_"), **kw)
-    add("samples", type=int, default=20, help="random samples per case (default 20)")
-    add("seed", type=int, default=0, help="global seed (default 0)")
-    add("impl", default=None,
-        help="implementation to check: a .py file, a folder, or a module (default: handwritten)")
-    add("dtype", default="float64",
-        help="dtype the implementation computes in, float64 or float32; oracles stay float64")
-    add("case", action="append", default=[], help="only this case (repeatable)")
-    add("xfails", default=None, metavar="FILE",
-        help="known failures: one test id or case name a line (# comments); strict xfail")
-    add("timeout", type=float, default=60.0, metavar="SECONDS",
-        help="longest a call of the implementation may take (default 60, gradref's "
-             "DEFAULT_TIMEOUT); past it the case is TIMEOUT")
+    """--samples, --seed, --impl, --dtype, --case, --xfails, --timeout, each as --<prefix><name>
+    (declared once, in cases/options.py): the checkout's conftest.py adds them bare, this plugin
+    with PREFIX."""
+    from .cases.options import add_pytest
+    add_pytest(group, prefix)
 
 
 def pytest_addoption(parser):
