@@ -224,12 +224,17 @@ def cell(c: Column, case) -> dict:
     first = next(iter(failed.items()), None)
     reason = r.not_implemented or r.reason or (
         r.failures()[0][1].message.split("\n")[0] if r.failures() and status != "passed" else "")
+    reproduce = first[1]["reproduce"] if first else None
+    if r.stopped and c.impl is not None:   # a crash or hang may need the calls before it: the case
+        reproduce = (f"gradref report --case {case.name} --samples {len(r.samples)}"
+                     f"{f' --seed {r.seed}' if r.seed else ''}{c.impl.selector}"
+                     f"{f' --dtype {c.dtype}' if c.dtype != 'float64' else ''}")
     return {"status": status, "samples": r.checked,
             "kinks": {"status": r.kink_status or None, "samples": len(r.kinks)},
             "excess": _finite(worst_excess(r)) if status in ("failed", "xfail", "beyond contract")
             else None,
             "check": first[0] if first else None, "reason": reason or None,
-            "reproduce": first[1]["reproduce"] if first else None}
+            "reproduce": reproduce}
 
 
 CELL_STATUSES = STATUSES + ("unavailable",)

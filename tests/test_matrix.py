@@ -65,6 +65,8 @@ def test_a_crash_and_a_hang_stop_only_their_own_cells(run):
         assert cells(doc, f"seg {d}")["chain_rule"]["status"] == "crashed"
         assert "SIGSEGV" in cells(doc, f"seg {d}")["chain_rule"]["reason"]
         assert cells(doc, f"hang {d}")["reciprocal"]["status"] == "timeout"
+        assert cells(doc, f"hang {d}")["reciprocal"]["reproduce"].startswith(
+            "gradref report --case reciprocal --samples 4 --impl ")   # the calls before it count
         assert {c: x["status"] for c, x in cells(doc, f"handwritten {d}").items()} == \
             dict.fromkeys(CASES, "passed")
 
