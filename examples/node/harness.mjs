@@ -118,8 +118,8 @@ function splitGrads(raw, doc, name) {
   if (names.length === 1) return [raw];
   if (!Array.isArray(raw) || raw.length !== names.length) {
     const got = Array.isArray(raw) ? `an array of ${raw.length}` : typeof raw;
-    throw new Returned(`${name} returned ${got}; expected ` +
-                    `an array of ${names.length} gradients (${names.join(", ")})`);
+    throw new Returned(`${name} returned ${got}; expected an array of ${names.length} ` +
+                       `gradients (${names.join(", ")})`);
   }
   return raw;
 }
@@ -135,15 +135,15 @@ function runSample(doc, fns, sample, moduleUrl, withOutputs) {
   const gradNames = doc.gradients.map((g) => g.name);
   let step = doc.functions[0];
   try {
-    let outs, grads;
+    let grads;
     if (doc.style === "pair") {
       const ret = fns[0](...args);
       if (!Array.isArray(ret) || ret.length !== outNames.length + 1) {
         const got = Array.isArray(ret) ? `an array of ${ret.length}` : typeof ret;
-        throw new Returned(`${step} returned ${got}` +
-                        `; expected [${[...outNames, "cache"].join(", ")}]`);
+        throw new Returned(`${step} returned ${got}; expected ` +
+                           `[${[...outNames, "cache"].join(", ")}]`);
       }
-      outs = ret.slice(0, -1);
+      const outs = ret.slice(0, -1);
       // a copy now: a backward that writes into the forward's output must not change it here
       if (withOutputs) outNames.forEach((o, k) => (entry[o] = structuredClone(outs[k])));
       step = doc.functions[1];
@@ -216,7 +216,7 @@ async function main(argv) {
   const implementation = `${opsPath} (node ${process.version})`;
   writeFileSync(outPath, JSON.stringify({ format: "gradref-results", version: 1, implementation,
                                           results }, nonFinite));
-  console.log(`wrote ${outPath}: ${Object.keys(results).length} samples of ${ran.length} cases ` +
+  console.log(`wrote ${outPath}: ${Object.keys(results).length} samples of ${ran.length} case(s) ` +
               `computed by ${implementation}`);
 }
 
