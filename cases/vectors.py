@@ -554,13 +554,27 @@ def _named(entry: dict, specs: list, kind: str, where: str, problems: list) -> t
     return None if any(v is None for v in values) else tuple(values)
 
 
+def _unknown_ids(by_id: dict, docs: list[dict], vectors: str) -> list[str]:
+    """The sample ids of a results file that no vector file at `vectors` holds. `docs` may be a
+    selection (--case): an id of another case is known, not unknown, so the other files are read
+    too, and only when some id is not among the selected cases' ids."""
+    def ids(ds):
+        return {s["id"] for d in ds for s in d["samples"] + d["kinks"]}
+    selected = ids(docs)
+    unknown = [k for k in by_id if k not in selected]
+    if unknown:
+        every = ids(load_documents(vectors))
+        unknown = [k for k in unknown if k not in every]
+    return unknown
+
+
 def check_results(docs: list[dict], results: dict, vectors: str, results_path: str) -> list[CaseResult]:
-    """Judge a results file against the vectors: same checks, tolerances and verdicts as report.
-    Unknown sample ids and keys are warned about on stderr."""
+    """Judge the selected cases' vectors (`docs`) against a results file: same checks, tolerances
+    and verdicts as report. Sample ids that no vector file at `vectors` holds (whether its case is
+    selected or not), and unknown keys, are warned about on stderr."""
     by_id = results["results"]
     name = str(results.get("implementation", results_path))
-    known_ids = {s["id"] for d in docs for s in d["samples"] + d["kinks"]}
-    unknown = [k for k in by_id if k not in known_ids]
+    unknown = _unknown_ids(by_id, docs, vectors)
     if unknown:
         print(f"warning: {results_path}: {len(unknown)} sample id(s) not in {vectors}: "
               f"{', '.join(map(repr, unknown[:3]))}{' ...' if len(unknown) > 3 else ''}",

@@ -1,7 +1,10 @@
 """The examples plug in like any layers file: an autograd engine written here, and PyTorch at a
-tie. (Every published engine's adapter over the whole catalogue: tests/test_engines.py.)"""
+tie. (Every published engine's adapter over the whole catalogue: tests/test_engines.py.) The
+Node.js example (examples/node) is judged from another language, through the vectors."""
 
 import json
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -10,7 +13,9 @@ import cases
 from cases import check, cli, kinks
 from cases.tolerance import GOLDEN_RTOL
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+VECTORS = ROOT / "vectors"
 
 
 def statuses(tmp_path, path):
@@ -49,3 +54,71 @@ def test_torch_example_at_ties_is_another_convention_not_a_failure():
         case = cases.get(name)
         (k,) = [k for k, g in enumerate(case.goldens) if g.at_kink]
         assert kinks.at_golden(case, impl, k).status == "convention differs", name
+
+
+# --- another language: examples/node, judged through the vectors ----------------------------------
+
+NODE = shutil.which("node")
+needs_node = pytest.mark.skipif(NODE is None, reason="node (Node.js) is not on PATH: the "
+                                "JavaScript example (examples/node) cannot run")
+
+
+def node_verdicts(tmp_path, ops=None, *case):
+    """The Node.js harness's results file for `ops` (default: notes.mjs), judged by
+    check-results: (exit status, {case: its verdict as check-results' JSON has it})."""
+    results, verdicts = tmp_path / "node_results.json", tmp_path / "verdicts.json"
+    run = subprocess.run([NODE, str(EXAMPLES / "node" / "harness.mjs"), str(VECTORS), str(results),
+                          *(["--ops", str(ops)] if ops else [])],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    rc = cli.main(["check-results", str(VECTORS), str(results), "--json", str(verdicts),
+                   *(["--case", *case] if case else [])])
+    return rc, {c["case"]: c for c in json.loads(verdicts.read_text())["cases"]}
+
+
+def notes_cases():
+    """Each exported case: passed if handwritten/notes.py defines its op, else not implemented."""
+    exported = json.loads((VECTORS / "index.json").read_text())["cases"]
+    return {k: v for k, v in defined(ROOT / "handwritten" / "notes.py").items() if k in exported}
+
+
+@needs_node
+def test_node_notes_pass_check_results_on_every_case_of_the_notes(tmp_path):
+    rc, verdicts = node_verdicts(tmp_path)
+    assert rc == 0
+    assert {k: v["status"] for k, v in verdicts.items()} == notes_cases()
+    assert verdicts["max_gate"]["at_kinks"]["status"] == "passed"
+
+
+@needs_node
+def test_node_planted_bug_fails_exactly_its_case(tmp_path):
+    """notes.mjs with multiply's dx unswapped (x * dout): multiply fails on dx, nothing else."""
+    source = (EXAMPLES / "node" / "notes.mjs").read_text()
+    right, wrong = "const dx = y * dout;", "const dx = x * dout;"
+    assert source.count(right) == 1
+    bug = tmp_path / "notes_bug.mjs"
+    bug.write_text(source.replace(right, wrong))
+    rc, verdicts = node_verdicts(tmp_path, bug)
+    assert rc == 1
+    assert {k: v["status"] for k, v in verdicts.items()} == notes_cases() | {"multiply": "failed"}
+    messages = [f["message"] for f in verdicts["multiply"]["failures"]]
+    assert messages and all(m.startswith("multiply-s") and ": dx vs " in m for m in messages)
+
+
+@needs_node
+def test_node_harness_records_exceptions_and_non_finite_values(tmp_path):
+    """A throw is a problem of its sample (with the module's file and line), a write into a
+    (frozen) input raises, NaN travels as "nan": each fails its case, none stops the harness."""
+    ops = tmp_path / "odd.mjs"
+    ops.write_text("export function multiply_forward(x, y) { return [x * y, [x, y]]; }\n"
+                   "export function multiply_backward(dout, cache) { throw new RangeError('no'); }\n"
+                   "export function exp_forward(x) { return [x.map(() => NaN), x]; }\n"
+                   "export function exp_backward(dout, cache) { dout[0] = 1; return dout; }\n")
+    rc, verdicts = node_verdicts(tmp_path, ops, "multiply", "exp")
+    assert rc == 1 and {k: v["status"] for k, v in verdicts.items()} == {
+        "multiply": "failed", "exp": "failed"}
+    first = lambda case: verdicts[case]["failures"][0]["message"]     # noqa: E731
+    assert "multiply-s0: multiply_backward raised RangeError: no (odd.mjs, line 2)" in first("multiply")
+    exp = " ".join(f["message"] for f in verdicts["exp"]["failures"])
+    assert "exp_backward raised TypeError" in exp and "a write into an input or dout" in exp
+    assert "output 'out' has 3 non-finite entries" in exp

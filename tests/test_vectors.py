@@ -264,3 +264,19 @@ def test_a_file_with_no_known_sample_checks_nothing(tmp_path, capsys):
     assert cli.main(["check-results", str(VECTORS), str(path), "--case", "staged"]) == 3
     captured = capsys.readouterr()
     assert "1 sample id(s) not in" in captured.err and "nothing was checked" in captured.out
+
+
+def test_case_filter_does_not_call_the_other_cases_ids_unknown(tmp_path, capsys):
+    """`--case staged` on a file that also answers other cases: their ids are in the vectors, so
+    no warning; only an id no vector file holds is warned about."""
+    staged = json.loads((VECTORS / "staged.json").read_text())
+    results = {s["id"]: s["expected"] for s in staged["samples"]}
+    results["multiply-s0"] = {"out": 0.0, "dx": 0.0, "dy": 0.0}       # another case's sample
+    results["max_gate-k1"] = {"dx": 0.0, "dy": 0.0}                   # another case's kink
+    results["nonsense-s0"] = {"out": 1.0}                             # no case's sample
+    path = tmp_path / "more.json"
+    path.write_text(json.dumps({"format": "gradref-results", "version": 1, "results": results}))
+    assert cli.main(["check-results", str(VECTORS), str(path), "--case", "staged"]) == 0
+    err = capsys.readouterr().err
+    assert "1 sample id(s) not in" in err and "'nonsense-s0'" in err
+    assert "multiply-s0" not in err and "max_gate-k1" not in err
