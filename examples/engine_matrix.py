@@ -17,6 +17,8 @@ import argparse
 import json
 import os
 import re
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -33,6 +35,7 @@ ENGINES = {   # column -> adapter
     "tinygrad": "tinygrad_ops.py",
     "micrograd": "micrograd_ops.py",
 }
+NODE_RESULTS = "examples/node/results.json"   # the JavaScript column (ignored by git)
 DTYPES = ("float64", "float32")
 SHORT = {"passed": "pass", "failed": "FAIL", "convention differs": "conv"}
 KINDS = {   # kind of kink -> the kinked cases of that kind (tests/test_engines.py reads it too)
@@ -48,9 +51,19 @@ KINDS = {   # kind of kink -> the kinked cases of that kind (tests/test_engines.
 }
 
 
-def matrix_argv(samples: int, seed: int) -> list[str]:
+def node_results() -> list[str]:
+    """The JavaScript column: examples/node/harness.mjs on the vectors, where node is installed."""
+    if not shutil.which("node"):
+        print("node is not installed: no JavaScript column", file=sys.stderr)
+        return []
+    subprocess.run(["node", "examples/node/harness.mjs", "vectors", NODE_RESULTS], check=True)
+    return ["--impl", f"node={NODE_RESULTS}"]
+
+
+def matrix_argv(samples: int, seed: int, more: list[str]) -> list[str]:
     return (["matrix", "--impl", "handwritten"]
             + [a for e, adapter in ENGINES.items() for a in ("--impl", f"{e}=examples/{adapter}")]
+            + more
             + ["--dtype", *DTYPES, "--samples", str(samples), "--seed", str(seed),
                "--json", str(JSON.relative_to(ROOT)), "--markdown", str(DOC.relative_to(ROOT))])
 
@@ -84,7 +97,7 @@ def main() -> int:
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args()
     os.chdir(ROOT)          # the command recorded in the page names the adapters from here
-    status = cli.main(matrix_argv(args.samples, args.seed))
+    status = cli.main(matrix_argv(args.samples, args.seed, node_results()))
     doc = json.loads(JSON.read_text())
     DOC.write_text(replace(DOC.read_text(), "kinks", kinks_table(doc)))
     print(f"wrote the kinks table of {DOC.relative_to(ROOT)}")
