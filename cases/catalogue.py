@@ -1,18 +1,18 @@
-"""The registry: every case, in catalogue order, validated at import."""
+"""The registry: every case and every planted bug, in catalogue order, validated at import.
 
-from .group_a import GROUP_A
-from .group_b import GROUP_B
-from .group_c_layers import GROUP_C_LAYERS
-from .group_c_layer_utils import GROUP_C_LAYER_UTILS
-from .group_c_fc_net import GROUP_C_FC_NET
-from .group_c_cnn import GROUP_C_CNN
-from .group_c_captioning import GROUP_C_CAPTIONING
-from .group_c_rnn import GROUP_C_RNN
-from .group_d import GROUP_D
-from .spec import Case, CaseError
+Each module below holds the records of one part of the catalogue: its cases (`CASES`, one record
+each) and the bugs planted in their handwritten code (`MUTANTS`)."""
 
-CASES: tuple[Case, ...] = (GROUP_A + GROUP_B + GROUP_C_LAYERS + GROUP_C_LAYER_UTILS + GROUP_C_RNN
-                           + GROUP_C_FC_NET + GROUP_C_CNN + GROUP_C_CAPTIONING + GROUP_D)
+from . import (group_a, group_b, group_c_captioning, group_c_cnn, group_c_fc_net,
+               group_c_layer_utils, group_c_layers, group_c_rnn, group_d)
+from .spec import Case, CaseError, Mutant
+
+# Catalogue order: reports, `gradref cases`, `gradref mutants` and the vectors list them so.
+MODULES = (group_a, group_b, group_c_layers, group_c_layer_utils, group_c_rnn, group_c_fc_net,
+           group_c_cnn, group_c_captioning, group_d)
+
+CASES: tuple[Case, ...] = tuple(case for m in MODULES for case in m.CASES)
+MUTANTS: tuple[Mutant, ...] = tuple(mutant for m in MODULES for mutant in m.MUTANTS)
 
 _BY_NAME = {}
 for _case in CASES:

@@ -18,7 +18,7 @@ MAX_TIE = ("ties x == y: the gradient goes to the first input, (1, 0), as np.arg
            "is not: along (1, 1) max grows at rate 1, not 2. Samples keep |x - y| clear of the "
            "finite-difference steps.")
 
-GROUP_A = (
+CASES = (
     Case(
         name="multiply", op="multiply", source="A1 optimization-2: the multiply gate f = xy",
         args=(Arg("x", SCALAR, Uniform(-5, 5)), Arg("y", SCALAR, Uniform(-5, 5))),
@@ -142,7 +142,7 @@ GROUP_A = (
 )
 
 # Planted bugs: the default run of each case must reject every one (tests/test_mutants.py).
-MUTANTS_A = (
+MUTANTS = (
     # A1 multiply
     Mutant("multiply", "multiply_backward", "dx = y * dout", "dx = x * dout",
            "no swap: dx = x dout", kind="wrong formula"),

@@ -99,7 +99,7 @@ def _case_study_at_kink():
                   at_kink=True)
 
 
-GROUP_B = (
+CASES = (
     Case(
         name="fork_sum", op="fork_sum", source="B2 optimization-2 / micrograd: b = a + a",
         args=(Arg("a", SCALAR, Uniform(-5, 5)),),
@@ -197,7 +197,7 @@ GROUP_B = (
 
 SOFTMAX_VJP = "df = p * (dout - np.sum(dout * p, axis=-1, keepdims=True))"
 
-MUTANTS_B = (
+MUTANTS = (
     # B2 forks
     Mutant("fork_sum", "fork_sum_backward", "da += 1.0 * db", "da = 1.0 * db",
            "= instead of += at the fork", kind="fork overwrite"),

@@ -80,7 +80,7 @@ def captioning_case(cell, dims, golden=None):
               "a third of the targets are <NULL> and masked; no regularization")
 
 
-GROUP_C_CAPTIONING = (
+CASES = (
     captioning_case("rnn", GRADCHECK),
     captioning_case("lstm", GRADCHECK),
     captioning_case("rnn", LOSS_CHECK, ((-1.5, 0.3), 9.83235591003)),
@@ -88,7 +88,7 @@ GROUP_C_CAPTIONING = (
 )
 
 CAP = "CaptioningRNN"
-MUTANTS_C_CAPTIONING = (
+MUTANTS = (
     *(Mutant(c, CAP, "mask = captions_out != self._null",
              "mask = np.ones(captions_out.shape, dtype=bool)", "<NULL> targets not masked",
              kind="wrong formula")

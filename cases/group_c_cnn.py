@@ -59,7 +59,7 @@ KINK = ("ReLU'(0) = 0 after the convolution and in the hidden layer; a max-pool 
         "window's first maximum; samples keep every ReLU input and every positive window's top "
         "two values clear of each other")
 
-GROUP_C_CNN = (
+CASES = (
     Case(
         name="three_layer_convnet", op="ThreeLayerConvNet",
         source="C12+C13+C1-C3 a2 cnn.py: ThreeLayerConvNet, 3x3 filters, reg = 0.1",
@@ -77,7 +77,7 @@ GROUP_C_CNN = (
 )
 
 CNN = "ThreeLayerConvNet"
-MUTANTS_C_CNN = (
+MUTANTS = (
     Mutant("three_layer_convnet", CNN, 'grads["W2"] += self.reg * W2', "pass",
            "dW2 misses the penalty's reg W2", kind="dropped path"),
     Mutant("three_layer_convnet", CNN,

@@ -262,7 +262,7 @@ KINK_EXPECT = {
 }
 
 A2 = "a2 (2020+) fc_net.py: FullyConnectedNet"
-GROUP_C_FC_NET = (
+CASES = (
     two_layer_case("two_layer_net_fc", "C7 a1 (2020+) fc_net.py: TwoLayerNet, reg = 0", 0.0,
                    3.4702243556),
     two_layer_case("two_layer_net_fc_reg", "C7 a1 (2020+) fc_net.py: TwoLayerNet, reg = 1.0", 1.0,
@@ -282,7 +282,7 @@ RELU_THEN_NORM = ('            h, caches[i, "relu"] = relu_forward(h)           
 REG_GRAD = '        for i in range(1, L + 1):\n            grads[f"W{i}"] += self.reg'
 DROPOUT_BACK = 'dh = dropout_backward(dh, caches[i, "dropout"])'
 
-MUTANTS_C_FC_NET = (
+MUTANTS = (
     Mutant("two_layer_net_fc_reg", "fc_net.TwoLayerNet", 'grads["W1"] += self.reg * W1', "pass",
            "dW1 misses the penalty's reg W1", kind="dropped path"),
     Mutant("two_layer_net_fc_reg", "fc_net.TwoLayerNet", 'grads["W2"] += self.reg * W2',

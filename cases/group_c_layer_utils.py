@@ -186,7 +186,7 @@ def sandwich(name, source, args, reference, kink_distance, golden, notes, kink=R
 
 X_CONV, W_CONV = Arg("x", (2, 2, 4, 4), Normal()), Arg("w", (3, 2, 3, 3), Normal(0.5))
 
-GROUP_C_LAYER_UTILS = (
+CASES = (
     sandwich("affine_relu", "C1+C2 a2 layer_utils.py: affine - relu",
              (Arg("x", (3, 2, 2), Normal()), Arg("w", (4, 3), Normal()), Arg("b", (3,), Normal())),
              affine_relu, affine_relu_kink,
@@ -245,7 +245,7 @@ GROUP_C_LAYER_UTILS = (
 )
 
 
-MUTANTS_C_LAYER_UTILS = (
+MUTANTS = (
     Mutant("affine_relu", "affine_relu_backward", "da = relu_backward(dout, relu_cache)",
            "da = dout", "the ReLU skipped in the backward", kind="wrong formula"),
     Mutant("affine_relu", "affine_relu_backward", "dx, dw, db = affine_backward(da, fc_cache)",

@@ -220,7 +220,7 @@ def max_pool_case(name, source, x_shape, pool_param, goldens=()):
     )
 
 
-GROUP_C_LAYERS = (
+CASES = (
     Case(
         name="affine", op="affine", source="C1 a2 layers.py: affine layer, x (N, d1, d2) flattened",
         args=(Arg("x", (3, 2, 3), Normal()), Arg("w", (6, 4), Normal()), Arg("b", (4,), Normal())),
@@ -367,7 +367,7 @@ def _both(cases, function, old, new, bug, kind):
 BN_DX_ALT = "dx = gamma * ivar / N * (N * dout - dbeta - xhat * dgamma)"
 
 # Planted bugs: the default run of each case must reject every one (tests/test_mutants.py).
-MUTANTS_C_LAYERS = (
+MUTANTS = (
     # C1 affine
     Mutant("affine", "affine_backward", "db = np.sum(dout, axis=0)", "db = np.mean(dout, axis=0)",
            "db averaged over the batch", kind="missing scale"),

@@ -247,7 +247,7 @@ def net_case(name, source, shapes, domains, reg, **kw):
               "biases unpenalised", **kw)
 
 
-GROUP_C_RNN = (
+CASES = (
     classifier_case("svm_loss_naive", "C5 a1 linear_svm.py: multiclass SVM, loops", svm_loss,
                     kink=SVM_KINK, kink_distance=svm_kink, goldens=(SVM_AT_KINK,)),
     classifier_case("svm_loss_vectorized", "C5 a1 linear_svm.py: multiclass SVM, vectorized",
@@ -354,7 +354,7 @@ NET_EDITS = (
     ("db1 = dh1.sum(axis=0)", "db1 = da1.sum(axis=0)", "db1 skips the ReLU", "wrong formula"),
 )
 
-MUTANTS_C_RNN = (
+MUTANTS = (
     # C5 SVM
     Mutant("svm_loss_naive", "svm_loss_naive", "dW[:, y[i]] -= X[i]", "dW[:, y[i]] = -X[i]",
            "= instead of += at the correct-class fork", kind="fork overwrite"),

@@ -145,7 +145,7 @@ MAKEMORE_CE_ARGS = (Arg("logits", (8, 5), Normal(1.5)), Arg("Yb", (8,), Integers
 MAKEMORE_CE_NOTES = ("no kink convention: logits.max has ties (a row's argmax changes), but the "
                      "max path's net gradient is zero either way, so the loss is smooth there")
 
-GROUP_D = (
+CASES = (
     # D1-D4 micrograd: scalar Values, as micrograd computes them.
     Case(
         name="micrograd_expr", op="micrograd_expr", source="D1 micrograd lecture: L = (ab + c) f",
@@ -493,7 +493,7 @@ def _both(cases, function, old, new, bug, kind):
 
 
 # Planted bugs: the default run of each case must reject every one (tests/test_mutants.py).
-MUTANTS_D = (
+MUTANTS = (
     # D1
     Mutant("micrograd_expr", "micrograd_expr_backward", "dd = f * dL", "dd = dL",
            "drops the factor f", kind="missing scale"),
