@@ -1,4 +1,4 @@
-"""Group B: claims beyond the per-sample checks of cases/group_b.py."""
+"""Group B: claims beyond the per-sample checks of cases/case_study.py."""
 
 import numpy as np
 
