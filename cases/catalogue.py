@@ -4,11 +4,11 @@ Each module below holds the records of one part of the catalogue: its cases (`CA
 each) and the bugs planted in their handwritten code (`MUTANTS`)."""
 
 from . import (case_study, group_c_captioning, group_c_cnn, group_c_fc_net, group_c_layer_utils,
-               group_c_layers, group_c_rnn, group_d, notes)
+               group_c_rnn, group_d, layers, notes)
 from .spec import Case, CaseError, Mutant
 
 # Catalogue order: reports, `gradref cases`, `gradref mutants` and the vectors list them so.
-MODULES = (notes, case_study, group_c_layers, group_c_layer_utils, group_c_rnn, group_c_fc_net,
+MODULES = (notes, case_study, layers, group_c_layer_utils, group_c_rnn, group_c_fc_net,
            group_c_cnn, group_c_captioning, group_d)
 
 CASES: tuple[Case, ...] = tuple(case for m in MODULES for case in m.CASES)

@@ -17,7 +17,7 @@ and 9.82445935443 (lstm), printed to 12 digits.
 
 import numpy as np
 
-from . import group_c_layers as layers
+from . import layers
 from . import group_c_rnn as rnn_layers
 from .spec import Arg, Case, Golden, Integers, Model, Mutant, Normal
 

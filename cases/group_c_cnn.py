@@ -13,7 +13,7 @@ gradient check: no number to pin.
 import jax.numpy as jnp
 import numpy as np
 
-from . import group_c_layers as layers
+from . import layers
 from .group_c_fc_net import linear_kink_distance, wave
 from .group_c_layer_utils import CONV, POOL, conv_relu_pool
 from .spec import Arg, Case, Golden, Integers, Model, Mutant, Normal

@@ -32,7 +32,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import group_c_layers as layers
+from . import layers
 from .group_c_layer_utils import ramp
 from .spec import Arg, Case, Golden, Integers, Model, Mutant, Normal
 

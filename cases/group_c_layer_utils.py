@@ -18,7 +18,7 @@ reduce_window max-pool routes a tie to the first maximum, the conventions themse
 
 import numpy as np
 
-from . import group_c_layers as layers
+from . import layers
 from .spec import Arg, Case, Golden, Mutant, Normal, Static
 
 CONV = {"stride": 1, "pad": 1}
