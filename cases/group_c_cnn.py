@@ -15,7 +15,7 @@ import numpy as np
 
 from . import layers
 from .group_c_fc_net import linear_kink_distance, wave
-from .group_c_layer_utils import CONV, POOL, conv_relu_pool
+from .layer_utils import CONV, POOL, conv_relu_pool
 from .spec import Arg, Case, Golden, Integers, Model, Mutant, Normal
 
 C, H, W, F, HH, M, K, N = 2, 4, 4, 3, 3, 4, 3, 3    # input (C, H, W), filters, hidden, classes, N

@@ -33,7 +33,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import layers
-from .group_c_layer_utils import ramp
+from .layer_utils import ramp
 from .spec import Arg, Case, Golden, Integers, Model, Mutant, Normal
 
 RELU_KINK = ("ReLU'(0) = 0: a hidden unit whose input is exactly 0 passes no gradient "
