@@ -4,7 +4,7 @@ CaptioningRNN(word_to_idx, input_dim, wordvec_dim, hidden_dim, cell_type, dtype)
 loss(features, captions): h0 = features W_proj + b_proj, the words captions[:, :-1] embedded,
 an RNN or LSTM over them, scores h W_vocab + b_vocab, and the temporal softmax loss against
 captions[:, 1:] with <NULL> targets masked out, summed over t and averaged over N. Called in the
-model call style (group_c_fc_net.py); no state besides the parameters; smooth (no kinks).
+model call style (fc_net.py); no state besides the parameters; smooth (no kinks).
 
 Shapes and goldens: RNN_Captioning.ipynb and LSTM_Captioning.ipynb (2017-2025 editions) check
 the gradients of a model with batch 2, T = 3, input_dim 4, wordvec_dim 5, hidden_dim 6

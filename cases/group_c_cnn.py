@@ -3,7 +3,7 @@
 ThreeLayerConvNet(input_dim, num_filters, filter_size, hidden_dim, num_classes, weight_scale,
 reg, dtype), loss(X, y): conv - relu - 2x2 max pool - affine - relu - affine - softmax, the
 convolution keeping the spatial size (stride 1, pad (filter_size - 1) / 2); penalty
-0.5 reg sum W^2. Called in the model call style (group_c_fc_net.py); no state besides the
+0.5 reg sum W^2. Called in the model call style (fc_net.py); no state besides the
 parameters. Kinks: the convolution's ReLU, the pool's ties among positive values, the hidden
 ReLU; their golden zeroes filter 1 (its channel is 0 everywhere: every window ties at 0 and passes
 no gradient). The notebook's own check of this class is a loss near log(10) on random data and a
@@ -14,7 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import layers
-from .group_c_fc_net import linear_kink_distance, wave
+from .fc_net import linear_kink_distance, wave
 from .layer_utils import CONV, POOL, conv_relu_pool
 from .spec import Arg, Case, Golden, Integers, Model, Mutant, Normal
 
