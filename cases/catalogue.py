@@ -3,13 +3,12 @@
 Each module below holds the records of one part of the catalogue: its cases (`CASES`, one record
 each) and the bugs planted in their handwritten code (`MUTANTS`)."""
 
-from . import (case_study, cnn, fc_net, group_c_captioning, group_c_rnn, group_d, layer_utils,
-               layers, notes)
+from . import (case_study, cnn, fc_net, group_c_rnn, group_d, layer_utils, layers, notes, rnn)
 from .spec import Case, CaseError, Mutant
 
 # Catalogue order: reports, `gradref cases`, `gradref mutants` and the vectors list them so.
 MODULES = (notes, case_study, layers, layer_utils, group_c_rnn, fc_net,
-           cnn, group_c_captioning, group_d)
+           cnn, rnn, group_d)
 
 CASES: tuple[Case, ...] = tuple(case for m in MODULES for case in m.CASES)
 MUTANTS: tuple[Mutant, ...] = tuple(mutant for m in MODULES for mutant in m.MUTANTS)
