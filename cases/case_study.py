@@ -12,7 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import conventions
-from .group_c_rnn import RELU_KINK, relu_hidden_kink
+from .neural_net import RELU_KINK, relu_hidden_kink
 from .spec import Arg, Case, Golden, Integers, Mutant, Normal, Static, Uniform
 
 SCALAR = ()

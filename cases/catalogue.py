@@ -3,12 +3,13 @@
 Each module below holds the records of one part of the catalogue: its cases (`CASES`, one record
 each) and the bugs planted in their handwritten code (`MUTANTS`)."""
 
-from . import (case_study, cnn, fc_net, group_c_rnn, group_d, layer_utils, layers, notes, rnn)
+from . import (case_study, cnn, fc_net, group_d, layer_utils, layers, linear_classifiers,
+               neural_net, notes, rnn, rnn_layers)
 from .spec import Case, CaseError, Mutant
 
 # Catalogue order: reports, `gradref cases`, `gradref mutants` and the vectors list them so.
-MODULES = (notes, case_study, layers, layer_utils, group_c_rnn, fc_net,
-           cnn, rnn, group_d)
+MODULES = (notes, case_study, layers, layer_utils, linear_classifiers, neural_net, rnn_layers,
+           fc_net, cnn, rnn, group_d)
 
 CASES: tuple[Case, ...] = tuple(case for m in MODULES for case in m.CASES)
 MUTANTS: tuple[Mutant, ...] = tuple(mutant for m in MODULES for mutant in m.MUTANTS)

@@ -32,6 +32,12 @@ def _channel(v):
     return v[None, :, None, None]
 
 
+def picked(log_p, y):
+    """log_p[n, y[n]] along the last axis, for any leading shape (the classifiers' and the
+    temporal softmax's correct-class entries)."""
+    return jnp.take_along_axis(log_p, y[..., None], axis=-1)[..., 0]
+
+
 def affine(x, w, b):
     return x.reshape(x.shape[0], -1) @ w + b
 

@@ -18,7 +18,7 @@ and 9.82445935443 (lstm), printed to 12 digits.
 import numpy as np
 
 from . import layers
-from . import group_c_rnn as rnn_layers
+from . import rnn_layers
 from .spec import Arg, Case, Golden, Integers, Model, Mutant, Normal
 
 GRADCHECK = (2, 4, 5, 6, 3)          # N, D, W, H, T of the notebooks' gradient check
