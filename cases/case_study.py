@@ -12,7 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import conventions
-from .neural_net import RELU_KINK, relu_hidden_kink
+from .neural_net import relu_hidden_kink
 from .spec import Arg, Case, Golden, Integers, Mutant, Normal, Static, Uniform
 
 SCALAR = ()
@@ -20,9 +20,6 @@ MODERATE = ("a saturated softmax (p_y = 1 - 5e-5 in a soak with scores of order 
             "log(1 + tiny) whose rounding the finite differences cannot resolve, and a VJP that "
             "cancels to 1e-5 of its terms")
 DELTA = 10.0   # B7's margin in the notes' worked example
-
-HINGE_KINK = ("a margin s_j - s_y + delta of exactly 0: slope 1(m > 0) = 0 (the notes' "
-              "indicator; conventions.hinge); JAX's maximum would give 0.5")
 
 # B8: the linear-classification figure (cat image x, scores s = W x + b, class 2 is correct).
 B8 = {"W": np.array([[0.01, -0.05, 0.1, 0.05], [0.7, 0.2, 0.05, 0.16], [0.0, -0.45, -0.2, 0.03]]),
@@ -136,7 +133,7 @@ CASES = (
               Arg("b2", (1, 3), Normal()), Arg("X", (6, 2), Normal(), diff=False),
               Arg("y", (6,), Integers(0, 3), diff=False), Static("reg", 0.1)),
         reference=case_study_net, style="loss", outputs=("loss",),
-        kink=RELU_KINK.replace("(h > 0)", "dhidden[hidden <= 0] = 0"),
+        kink=conventions.relu_hidden("dhidden[hidden <= 0] = 0"),
         kink_distance=relu_hidden_kink, goldens=(_case_study_at_kink(),),
         notes="the case study's shapes (2-D spiral points, biases (1, h)); penalty "
               "0.5 reg sum W^2, gradient reg W (not 2 reg W as in C5-C7); mean over N",
@@ -147,7 +144,7 @@ CASES = (
         args=(Arg("s", (3,), Uniform(-12, 12)), Arg("y", SCALAR, Integers(0, 3), diff=False),
               Static("delta", DELTA)),
         reference=hinge, style="loss", outputs=("loss",),
-        kink=HINGE_KINK, kink_distance=hinge_kink,
+        kink=conventions.hinge_margin(), kink_distance=hinge_kink,
         goldens=(Golden({"s": [13.0, -7.0, 11.0], "y": 0}, {"loss": 8.0, "ds": [-1.0, 0.0, 1.0]},
                         "the notes: s = [13, -7, 11], y = 0, delta = 10 gives L = 8"),
                  Golden({"s": [0.0, 10.0, 5.0], "y": 1}, {"loss": 5.0, "ds": [0.0, -1.0, 1.0]},
@@ -167,7 +164,7 @@ CASES = (
                                 [-2.0, 1.0, -0.5, -4.0]]},
                         "s = [3.5, 4, 4.5], y = 2: the margin of class 0 is exactly 0, slope 0 "
                         "(JAX's maximum would give db = [0.5, 1, -1.5])", at_kink=True),
-                 kink=HINGE_KINK.replace("delta", "1"), kink_distance=linear_hinge_kink),
+                 kink=conventions.hinge_margin("1"), kink_distance=linear_hinge_kink),
     _linear_case("linear_softmax_loss", "B8 linear-classify figure: softmax loss of s = W x + b",
                  cross_entropy,
                  Golden(B8, {"loss": 1.0401905694301092, "db": B8_SOFTMAX_DS,

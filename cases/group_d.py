@@ -11,14 +11,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .conventions import abs_sign
+from .conventions import abs_sign, relu_clear
 from .spec import (Arg, Case, Drawn, Golden, Integers, Magnitude, Mutant, Normal, Static,
                    Uniform)
 
 SCALAR = ()
-
-RELU = "ReLU'(0) = 0 (jax.nn.relu's convention too). Samples keep every pre-activation clear of 0."
-
 
 def _margin(U, A, B, extra=0.0):
     """How far (max-norm change of A and B) U = A B (+ c) is from a zero entry, to first order:
@@ -177,7 +174,7 @@ CASES = (
         name="micrograd_readme", op="micrograd_readme", source="D3 micrograd README example",
         args=(Arg("a", SCALAR, Normal(2.0)), Arg("b", SCALAR, Normal(2.0))),
         reference=_micrograd_readme,
-        kink=RELU.replace("every pre-activation", "b + a and b - a") + " f = (c - d)^2, the "
+        kink=relu_clear("b + a and b - a") + " f = (c - d)^2, the "
         "pole of 10/f, is kept 5 times farther from 0.",
         kink_distance=_readme_distance,
         goldens=(Golden({"a": -4.0, "b": 2.0},
@@ -197,7 +194,7 @@ CASES = (
         source="D4 micrograd test_sanity_check: z = 3x + 2, y = relu(z^2) + q + qx",
         args=(Arg("x", SCALAR, Normal(2.0)),),
         reference=_micrograd_sanity,
-        kink=RELU.replace("every pre-activation", "z = 3x + 2"),
+        kink=relu_clear("z = 3x + 2"),
         kink_distance=lambda x: abs(3 * x + 2) / 3,
         goldens=(Golden({"x": -4.0}, {"out": -20.0, "dx": 46.0},
                         "the test's x = -4: y = -20, dy/dx = 46", exact=True),),
@@ -245,7 +242,7 @@ CASES = (
         source="D6 Karpathy, Yes you should understand backprop: z = max(0, W x)",
         args=(Arg("W", (4, 3), Normal(1.0)), Arg("x", (3,), Normal(1.0))),
         reference=lambda W, x: jax.nn.relu(W @ x),
-        kink=RELU,
+        kink=relu_clear(),
         kink_distance=lambda W, x: _margin(W @ x[:, None], W, x[:, None]),
         goldens=(Golden({"W": [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [1.0, 1.0, 1.0]],
                          "x": [1.0, 0.0, -1.0]},
@@ -262,7 +259,7 @@ CASES = (
               Arg("c", (3,), Normal(1.0)), Arg("w", (3,), Normal(1.0)),
               Arg("b", SCALAR, Normal(1.0))),
         reference=_xor_net,
-        kink=RELU,
+        kink=relu_clear(),
         kink_distance=lambda X, W, c, w, b: _margin(X @ W + c, X, W, extra=1.0),
         goldens=(Golden({"X": [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [2.0, -1.0],
                                [-1.0, 2.0]],
@@ -291,7 +288,7 @@ CASES = (
               Arg("c", (2,), Normal(1.0)), Arg("w", (2,), Normal(1.0)),
               Arg("b", SCALAR, Normal(1.0))),
         reference=_xor_net,
-        kink=RELU,
+        kink=relu_clear(),
         kink_distance=lambda X, W, c, w, b: _margin(X @ W + c, X, W, extra=1.0),
         goldens=(Golden(XOR_BOOK,
                         {"out": [0.0, 1.0, 1.0, 0.0], "dX": [[0, 0], [1, 1], [1, 1], [-1, -1]],
@@ -308,7 +305,7 @@ CASES = (
               Arg("W2", (6, 3), Normal(0.5)), Arg("y", (5,), Integers(0, 3), diff=False),
               Static("lam", 0.1)),
         reference=_mlp_cross_entropy,
-        kink=RELU.replace("every pre-activation", "U1 = X W1"),
+        kink=relu_clear("U1 = X W1"),
         kink_distance=lambda X, W1, W2, y: _margin(X @ W1, X, W1),
         goldens=(Golden({"X": [[2.0, -1.0, -2.0, -1.0], [0.0, 2.0, 0.0, -2.0],
                                [-1.0, 1.0, 2.0, 1.0], [2.0, -2.0, 2.0, -2.0],

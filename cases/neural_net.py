@@ -12,12 +12,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .conventions import relu_hidden
 from .layers import picked
 from .linear_classifiers import REG
 from .spec import Arg, Case, Golden, Integers, Model, Mutant, Normal, Static
-
-RELU_KINK = ("ReLU'(0) = 0: a hidden pre-activation of exactly 0 passes no gradient "
-             "(the assignment's (h > 0)); jnp.maximum would give 0.5")
 
 
 # --- reference ----------------------------------------------------------------------------------
@@ -137,7 +135,7 @@ def net_case(name, source, shapes, domains, reg, **kw):
               Arg("X", (N, D), Normal(x), diff=False), Arg("y", (N,), Integers(0, C), diff=False),
               Static("reg", reg)),
         reference=two_layer_net, style="loss", outputs=("loss",),
-        kink=RELU_KINK, kink_distance=relu_hidden_kink,
+        kink=relu_hidden(), kink_distance=relu_hidden_kink,
         notes="TwoLayerNet.loss(X, y, reg) as a function; mean over N; penalty "
               "reg (sum W1^2 + sum W2^2), gradient 2 reg W (the 2019 assignment; not 0.5 reg); "
               "biases unpenalised", **kw)

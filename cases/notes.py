@@ -7,16 +7,10 @@ Golden values are the catalogue's (float64, upstream gradient 1).
 import jax
 import jax.numpy as jnp
 
-from .conventions import max_to_first
+from .conventions import max_tie, max_to_first
 from .spec import Arg, Case, Golden, Magnitude, Mutant, Normal, Uniform
 
 SCALAR = ()
-
-MAX_TIE = ("ties x == y: the gradient goes to the first input, (1, 0), as np.argmax and max "
-           "pooling route a tie (conventions.max_to_first). Any split (a, 1 - a) is a subgradient "
-           "(jnp.maximum and torch take 0.5/0.5); giving both inputs the whole gradient, (1, 1), "
-           "is not: along (1, 1) max grows at rate 1, not 2. Samples keep |x - y| clear of the "
-           "finite-difference steps.")
 
 CASES = (
     Case(
@@ -35,7 +29,7 @@ CASES = (
         name="max_gate", op="max_gate", source="A3 optimization-2: the max gate f = max(x, y)",
         args=(Arg("x", SCALAR, Uniform(-3, 3)), Arg("y", SCALAR, Uniform(-3, 3))),
         reference=lambda x, y: max_to_first(x, y),
-        kink=MAX_TIE,
+        kink=max_tie(),
         kink_distance=lambda x, y: abs(x - y) / 2,   # each input moves by h: x - y by 2h
         goldens=(Golden({"x": 4.0, "y": 2.0}, {"out": 4.0, "dx": 1.0, "dy": 0.0},
                         "max routes the gradient to the larger input"),
@@ -117,7 +111,7 @@ CASES = (
         args=(Arg("x", SCALAR, Uniform(-5, 5)), Arg("y", SCALAR, Uniform(-5, 5)),
               Arg("z", SCALAR, Uniform(-5, 5)), Arg("w", SCALAR, Uniform(-5, 5))),
         reference=lambda x, y, z, w: 2.0 * (x * y + max_to_first(z, w)),
-        kink=MAX_TIE.replace("x == y", "z == w").replace("|x - y|", "|z - w|"),
+        kink=max_tie("z", "w"),
         kink_distance=lambda x, y, z, w: abs(z - w) / 2,
         goldens=(Golden({"x": 3.0, "y": -4.0, "z": 2.0, "w": -1.0},
                         {"out": -20.0, "dx": -8.0, "dy": 6.0, "dz": 2.0, "dw": 0.0},
