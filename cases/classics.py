@@ -1,5 +1,5 @@
-"""Group D: the classics beyond CS231n (micrograd, makemore, Karpathy's blog, the DL book, the
-Matrix Cookbook, log-sum-exp and softmax, regression losses).
+"""The records of handwritten/classics.py: D5-D11, D13, D14, the classics beyond CS231n (makemore,
+Karpathy's blog, the DL book, log-sum-exp and softmax, regression losses).
 
 Each reference is the math of the source in jax.numpy, written without looking at handwritten/.
 Golden values are the catalogue's (float64, upstream gradient 1). Where a source's golden point
@@ -12,10 +12,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from .conventions import abs_sign, relu_clear
-from .spec import (Arg, Case, Drawn, Golden, Integers, Magnitude, Mutant, Normal, Static,
-                   Uniform)
+from .spec import Arg, Case, Drawn, Golden, Integers, Magnitude, Mutant, Normal, Static
 
 SCALAR = ()
+
 
 def _margin(U, A, B, extra=0.0):
     """How far (max-norm change of A and B) U = A B (+ c) is from a zero entry, to first order:
@@ -31,52 +31,11 @@ def _bits(rng, shape):
 BITS = Drawn(_bits, "{0., 1.}")
 
 
-def _well_conditioned(rng, shape):
-    """3 I + 0.3 N(0, 1): eigenvalues near 3, so det > 0 and X^-1 is tame (redraw otherwise)."""
-    while True:
-        X = 3.0 * np.eye(shape[0]) + 0.3 * rng.standard_normal(shape)
-        if np.linalg.det(X) > 0 and np.linalg.cond(X) < 10:
-            return X
-
-
-WELL_CONDITIONED = Drawn(_well_conditioned, "3 I + 0.3 N(0, 1), det > 0, cond < 10")
-
-
 def _shifted_normal(rng, shape):
     return 1.0 + 2.0 * rng.standard_normal(shape)
 
 
 # --- references ---------------------------------------------------------------------------------
-
-def _micrograd_readme(a, b):
-    c = a + b
-    d = a * b + b**3
-    c = c + (c + 1)
-    c = c + (1 + c + (-a))
-    d = d + (d * 2 + jax.nn.relu(b + a))
-    d = d + (3 * d + jax.nn.relu(b - a))
-    e = c - d
-    f = e**2
-    return f / 2.0 + 10.0 / f
-
-
-def _readme_distance(a, b):
-    """The kinks of relu(b + a), relu(b - a) (each moves by 2h), and the pole of 10/f at
-    f = e^2 = 0, e = 3a + 4b + 3 - 12 (ab + b^3) - 4 relu(b + a) - relu(b - a). A pole is no kink,
-    but finite differences need it far away (their Taylor series in h/|e| must converge fast):
-    its distance |e| / (|de/da| + |de/db|) counts 5 times shorter."""
-    up, down = float(b + a > 0), float(b - a > 0)
-    e = 3 * a + 4 * b + 3 - 12 * (a * b + b**3) - 4 * max(b + a, 0) - max(b - a, 0)
-    slope = abs(3 - 12 * b - 4 * up + down) + abs(4 - 12 * a - 36 * b**2 - 4 * up - down)
-    return min(abs(b + a) / 2, abs(b - a) / 2, abs(e) / slope / 5)
-
-
-def _micrograd_sanity(x):
-    z = 2 * x + 2 + x
-    q = jax.nn.relu(z) + z * x
-    h = jax.nn.relu(z * z)
-    return h + q + q * x
-
 
 def _makemore_batchnorm(h, gain, bias):
     return gain * (h - h.mean(0)) / jnp.sqrt(jnp.var(h, axis=0, ddof=1) + 1e-5) + bias
@@ -120,16 +79,7 @@ def _cosine_similarity(x, y):
     return jnp.sum(x * y, -1) / (jnp.linalg.norm(x, axis=-1) * jnp.linalg.norm(y, axis=-1))
 
 
-# --- golden inputs --------------------------------------------------------------------------------
-
-# |n| <= 4.1: past it tanh' = 1 - tanh^2 (JAX's derivative too) loses e^(2|n|)/4 ulps to
-# cancellation, more than the bound allows (soak: N(0, 1) inputs gave n near 6, errors 4e-11).
-TANH_NEURON_ARGS = tuple(Arg(n, SCALAR, Uniform(-1.2, 1.2)) for n in ("x1", "x2", "w1", "w2", "b"))
-
-TANH_NEURON_GOLDEN = Golden(
-    {"x1": 2.0, "x2": 0.0, "w1": -3.0, "w2": 1.0, "b": 6.8813735870195432},
-    {"out": 0.70710678118654746, "dx1": -1.5, "dw1": 1.0, "dx2": 0.5, "dw2": 0.0, "db": 0.5},
-    "the lecture's neuron: o = 1/sqrt(2), dn = 1 - o^2 = 0.5")
+# --- golden inputs and shared arguments ----------------------------------------------------------
 
 XOR_BOOK = {"X": [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]],
             "W": [[1.0, 1.0], [1.0, 1.0]], "c": [0.0, -1.0], "w": [1.0, -2.0], "b": 0.0}
@@ -143,62 +93,6 @@ MAKEMORE_CE_NOTES = ("no kink convention: logits.max has ties (a row's argmax ch
                      "max path's net gradient is zero either way, so the loss is smooth there")
 
 CASES = (
-    # D1-D4 micrograd: scalar Values, as micrograd computes them.
-    Case(
-        name="micrograd_expr", op="micrograd_expr", source="D1 micrograd lecture: L = (ab + c) f",
-        args=(Arg("a", SCALAR, Normal(2.0)), Arg("b", SCALAR, Normal(2.0)),
-              Arg("c", SCALAR, Normal(2.0)), Arg("f", SCALAR, Normal(2.0))),
-        reference=lambda a, b, c, f: (a * b + c) * f,
-        goldens=(Golden({"a": 2.0, "b": -3.0, "c": 10.0, "f": -2.0},
-                        {"out": -8.0, "da": 6.0, "db": -4.0, "dc": -2.0, "df": 4.0},
-                        "the lecture's graph: L = -8", exact=True),),
-    ),
-    Case(
-        name="tanh_neuron", op="tanh_neuron",
-        source="D2 micrograd lecture: o = tanh(x1 w1 + x2 w2 + b)",
-        args=TANH_NEURON_ARGS,
-        reference=lambda x1, x2, w1, w2, b: jnp.tanh(x1 * w1 + x2 * w2 + b),
-        goldens=(TANH_NEURON_GOLDEN,),
-        notes="1 - o^2 gives dn = 0.49999999999999978 where JAX gives 0.50000000000000011: "
-              "both within the golden tolerance",
-    ),
-    Case(
-        name="tanh_neuron_exp", op="tanh_neuron_exp",
-        source="D2 micrograd lecture: the same neuron with tanh built from exp",
-        args=TANH_NEURON_ARGS,
-        reference=lambda x1, x2, w1, w2, b: jnp.tanh(x1 * w1 + x2 * w2 + b),
-        goldens=(TANH_NEURON_GOLDEN,),
-        notes="built stably as s (1 - e) / (1 + e), e = exp(-2|n|), s = sign n",
-    ),
-    Case(
-        name="micrograd_readme", op="micrograd_readme", source="D3 micrograd README example",
-        args=(Arg("a", SCALAR, Normal(2.0)), Arg("b", SCALAR, Normal(2.0))),
-        reference=_micrograd_readme,
-        kink=relu_clear("b + a and b - a") + " f = (c - d)^2, the "
-        "pole of 10/f, is kept 5 times farther from 0.",
-        kink_distance=_readme_distance,
-        goldens=(Golden({"a": -4.0, "b": 2.0},
-                        {"out": 24.704081632653061, "da": 138.83381924198252,
-                         "db": 645.57725947521863}, "the README's printed g, a.grad, b.grad"),
-                 Golden({"a": 0.0, "b": 0.0},
-                        {"out": 5.611111111111111, "da": 6.777777777777778,
-                         "db": 9.037037037037036},
-                        "a = b = 0 puts both relu(b + a) and relu(b - a) at 0, ReLU'(0) = 0: "
-                        "e = c - d = 3, de/da = 3, de/db = 4, dg/de = e - 20/e^3 = 61/27, so "
-                        "g = 9/2 + 10/9, da = 61/9, db = 244/27 (jnp.maximum's 0.5 would give "
-                        "de/da = de/db = 1.5)",
-                        at_kink=True)),
-    ),
-    Case(
-        name="micrograd_sanity", op="micrograd_sanity",
-        source="D4 micrograd test_sanity_check: z = 3x + 2, y = relu(z^2) + q + qx",
-        args=(Arg("x", SCALAR, Normal(2.0)),),
-        reference=_micrograd_sanity,
-        kink=relu_clear("z = 3x + 2"),
-        kink_distance=lambda x: abs(3 * x + 2) / 3,
-        goldens=(Golden({"x": -4.0}, {"out": -20.0, "dx": 46.0},
-                        "the test's x = -4: y = -20, dy/dx = 46", exact=True),),
-    ),
     # D5 makemore part 4: BatchNorm with Bessel's variance, atom by atom and fused.
     Case(
         name="makemore_batchnorm", op="makemore_batchnorm",
@@ -389,47 +283,6 @@ CASES = (
         reference=_logistic_regression,
         notes="decay 0.5 lam ||w||^2 (gradient lam w); mean over N",
     ),
-    # D12 the Matrix Cookbook. A is never symmetric (Normal), so A -> A^T slips show.
-    Case(
-        name="trace_ax", op="trace_ax", source="D12 Matrix Cookbook: d tr(AX)/dX = A^T",
-        args=(Arg("A", (3, 4), Normal(1.0)), Arg("X", (4, 3), Normal(1.0))),
-        reference=lambda A, X: jnp.trace(A @ X),
-    ),
-    Case(
-        name="trace_xta", op="trace_xta", source="D12 Matrix Cookbook: d tr(X^T A)/dX = A",
-        args=(Arg("X", (3, 4), Normal(1.0)), Arg("A", (3, 4), Normal(1.0))),
-        reference=lambda X, A: jnp.trace(X.T @ A),
-    ),
-    Case(
-        name="quadratic_form", op="quadratic_form",
-        source="D12 Matrix Cookbook: d x^T A x/dx = (A + A^T) x",
-        args=(Arg("x", (4,), Normal(1.0)), Arg("A", (4, 4), Normal(1.0))),
-        reference=lambda x, A: x @ A @ x,
-    ),
-    Case(
-        name="trace_xaxt", op="trace_xaxt",
-        source="D12 Matrix Cookbook: d tr(X A X^T)/dX = X (A + A^T)",
-        args=(Arg("X", (3, 4), Normal(1.0)), Arg("A", (4, 4), Normal(1.0))),
-        reference=lambda X, A: jnp.trace(X @ A @ X.T),
-    ),
-    Case(
-        name="log_det", op="log_det", source="D12 Matrix Cookbook: d log det X/dX = X^-T",
-        args=(Arg("X", (4, 4), WELL_CONDITIONED),),
-        reference=lambda X: jnp.log(jnp.linalg.det(X)),
-    ),
-    Case(
-        name="trace_a_xinv", op="trace_a_xinv",
-        source="D12 Matrix Cookbook: d tr(A X^-1)/dX = -(X^-1 A X^-1)^T",
-        args=(Arg("A", (4, 4), Normal(1.0)), Arg("X", (4, 4), WELL_CONDITIONED)),
-        reference=lambda A, X: jnp.trace(A @ jnp.linalg.inv(X)),
-    ),
-    Case(
-        name="least_squares", op="least_squares",
-        source="D12 Matrix Cookbook: d ||Ax - b||^2/dx = 2 A^T (Ax - b)",
-        args=(Arg("A", (5, 3), Normal(1.0)), Arg("x", (3,), Normal(1.0)),
-              Arg("b", (5,), Normal(1.0))),
-        reference=lambda A, x, b: jnp.sum((A @ x - b) ** 2),
-    ),
     # D13 softmax: the backward is a Jacobian-vector product.
     Case(
         name="softmax_jvp", op="softmax_jvp",
@@ -491,30 +344,6 @@ def _both(cases, function, old, new, bug, kind):
 
 # Planted bugs: the default run of each case must reject every one (tests/test_mutants.py).
 MUTANTS = (
-    # D1
-    Mutant("micrograd_expr", "micrograd_expr_backward", "dd = f * dL", "dd = dL",
-           "drops the factor f", kind="missing scale"),
-    Mutant("micrograd_expr", "micrograd_expr_backward", "db = a * de", "db = b * de",
-           "multiply does not swap", kind="wrong formula"),
-    # D2
-    Mutant("tanh_neuron", "tanh_neuron_backward", "dn = (1 - o**2) * do", "dn = (1 - o) * do",
-           "tanh' taken as 1 - o", kind="wrong formula"),
-    Mutant("tanh_neuron", "tanh_neuron_backward", "dx2 = w2 * dx2w2", "dx2 = x2 * dx2w2",
-           "multiply does not swap", kind="wrong formula"),
-    Mutant("tanh_neuron_exp", "tanh_neuron_exp_backward", "de += -1.0 * du", "de = -1.0 * du",
-           "= instead of += at the e fork", kind="fork overwrite"),
-    Mutant("tanh_neuron_exp", "tanh_neuron_exp_backward", "dm = (-2 * e) * de",
-           "dm = (-e) * de", "d exp(-2m)/dm without the 2", kind="missing scale"),
-    # D3
-    Mutant("micrograd_readme", "micrograd_readme_backward", "df += (1 / 2.0) * dg1",
-           "df = (1 / 2.0) * dg1", "= instead of += at the f fork", kind="fork overwrite"),
-    Mutant("micrograd_readme", "micrograd_readme_backward", "da += -1.0 * dnega",
-           "da += 1.0 * dnega", "negation passes the gradient unchanged", kind="sign"),
-    # D4
-    Mutant("micrograd_sanity", "micrograd_sanity_backward", "dz = z * dzz", "dz = 2 * z * dzz",
-           "z*z counted three times", kind="missing scale"),
-    Mutant("micrograd_sanity", "micrograd_sanity_backward", "dq += 1.0 * dhq", "dq = 1.0 * dhq",
-           "= instead of += at the q fork", kind="fork overwrite"),
     # D5
     Mutant("makemore_batchnorm", "makemore_batchnorm_backward",
            "dbndiff2 = 1 / (n - 1) * np.ones_like(bndiff) * dbnvar",
@@ -589,35 +418,6 @@ MUTANTS = (
     Mutant("logistic_regression", "logistic_regression_backward",
            "ds = (_sigmoid(s) - y) * dnll", "ds = (y - _sigmoid(s)) * dnll",
            "residual with the wrong sign", kind="sign"),
-    # D12
-    Mutant("trace_ax", "trace_ax_backward", "dX = A.T * dout", "dX = A * dout",
-           "layout: A where A^T belongs (shape (3, 4) for X (4, 3))", kind="transposed"),
-    Mutant("trace_ax", "trace_ax_backward", "dA = X.T * dout", "dA = X.T", "dA ignores dout",
-           kind="ignored dout"),
-    Mutant("trace_xta", "trace_xta_backward", "dX = A * dout", "dX = A.T * dout",
-           "layout: A^T where A belongs", kind="transposed"),
-    Mutant("trace_xta", "trace_xta_backward", "dA = X * dout", "dA = X", "dA ignores dout",
-           kind="ignored dout"),
-    Mutant("quadratic_form", "quadratic_form_backward", "dx += A.T.dot(dAx)", "dx += A.dot(dAx)",
-           "2 A x: A taken as symmetric", kind="transposed"),
-    Mutant("quadratic_form", "quadratic_form_backward", "dA = np.outer(dAx, x)",
-           "dA = np.outer(x, x)", "dA ignores dout", kind="ignored dout"),
-    Mutant("trace_xaxt", "trace_xaxt_backward", "dX += dXA.dot(A.T)", "dX += dXA.dot(A)",
-           "2 X A: A taken as symmetric", kind="transposed"),
-    Mutant("trace_xaxt", "trace_xaxt_backward", "dA = X.T.dot(dXA)", "dA = X.T.dot(X)",
-           "dA ignores dout", kind="ignored dout"),
-    Mutant("log_det", "log_det_backward", "dX = np.linalg.inv(X).T * dout",
-           "dX = np.linalg.inv(X) * dout", "X^-1 where X^-T belongs", kind="transposed"),
-    Mutant("log_det", "log_det_backward", "dX = np.linalg.inv(X).T * dout",
-           "dX = np.linalg.inv(X).T", "ignores dout", kind="ignored dout"),
-    Mutant("trace_a_xinv", "trace_a_xinv_backward", "dX = -Xinv.T.dot(dXinv).dot(Xinv.T)",
-           "dX = Xinv.T.dot(dXinv).dot(Xinv.T)", "d X^-1 without the minus", kind="sign"),
-    Mutant("trace_a_xinv", "trace_a_xinv_backward", "dXinv = A.T * dout", "dXinv = A * dout",
-           "A where A^T belongs", kind="transposed"),
-    Mutant("least_squares", "least_squares_backward", "dr = 2 * r * dout", "dr = r * dout",
-           "d ||r||^2 taken as r", kind="missing scale"),
-    Mutant("least_squares", "least_squares_backward", "db = -dr", "db = dr",
-           "db with the wrong sign", kind="sign"),
     # D13
     Mutant("softmax_jvp", "softmax_jvp_backward", "dx = p * (dout - gp)",
            "dx = p * (1 - p) * dout", "only the Jacobian's diagonal", kind="dropped path"),
