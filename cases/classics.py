@@ -342,7 +342,7 @@ def _both(cases, function, old, new, bug, kind):
     return tuple(Mutant(c, function, old, new, bug, kind=kind) for c in cases)
 
 
-# Planted bugs: the default run of each case must reject every one (tests/test_mutants.py).
+# Planted bugs: the default run of each case must reject every one (tests/meta/test_mutants.py).
 MUTANTS = (
     # D5
     Mutant("makemore_batchnorm", "makemore_batchnorm_backward",

@@ -372,7 +372,7 @@ def _both(cases, function, old, new, bug, kind):
 
 BN_DX_ALT = "dx = gamma * ivar / N * (N * dout - dbeta - xhat * dgamma)"
 
-# Planted bugs: the default run of each case must reject every one (tests/test_mutants.py).
+# Planted bugs: the default run of each case must reject every one (tests/meta/test_mutants.py).
 MUTANTS = (
     # C1 affine
     Mutant("affine", "affine_backward", "db = np.sum(dout, axis=0)", "db = np.mean(dout, axis=0)",

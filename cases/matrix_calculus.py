@@ -66,7 +66,7 @@ CASES = (
 )
 
 
-# Planted bugs: the default run of each case must reject every one (tests/test_mutants.py).
+# Planted bugs: the default run of each case must reject every one (tests/meta/test_mutants.py).
 MUTANTS = (
     # D12
     Mutant("trace_ax", "trace_ax_backward", "dX = A.T * dout", "dX = A * dout",

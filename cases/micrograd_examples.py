@@ -117,7 +117,7 @@ CASES = (
 )
 
 
-# Planted bugs: the default run of each case must reject every one (tests/test_mutants.py).
+# Planted bugs: the default run of each case must reject every one (tests/meta/test_mutants.py).
 MUTANTS = (
     # D1
     Mutant("micrograd_expr", "micrograd_expr_backward", "dd = f * dL", "dd = dL",

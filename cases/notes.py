@@ -135,7 +135,7 @@ CASES = (
     ),
 )
 
-# Planted bugs: the default run of each case must reject every one (tests/test_mutants.py).
+# Planted bugs: the default run of each case must reject every one (tests/meta/test_mutants.py).
 MUTANTS = (
     # A1 multiply
     Mutant("multiply", "multiply_backward", "dx = y * dout", "dx = x * dout",

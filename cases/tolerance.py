@@ -58,7 +58,7 @@ KINK_CLEARANCE = 4.0
 # moves the last digit (catalogue, "golden values").
 GOLDEN_RTOL = 1e-15
 
-# Committed vectors vs a fresh export (tests/test_vectors.py). Inputs, upstream gradients,
+# Committed vectors vs a fresh export (tests/meta/test_vectors.py). Inputs, upstream gradients,
 # directions, FD steps, ids and structure come from NumPy's generators and one IEEE multiply, so
 # they are compared exactly. The values computed through XLA and LAPACK are not bit-stable across
 # machines: jaxlib calls SciPy's bundled OpenBLAS for LU and triangular solves (slogdet, inv), and

@@ -11,7 +11,7 @@ import numpy as np
 import cases
 from cases import cli, kinks
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 KINK_CONVENTIONS = str(ROOT / "tests" / "fixtures" / "student" / "kink_conventions.py")
 
 

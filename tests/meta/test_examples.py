@@ -1,5 +1,5 @@
 """The examples plug in like any layers file: an autograd engine written here, and PyTorch at a
-tie. (Every published engine's adapter over the whole catalogue: tests/test_engines.py.)"""
+tie. (Every published engine's adapter over the whole catalogue: tests/meta/test_engines.py.)"""
 
 import json
 from pathlib import Path
@@ -10,7 +10,7 @@ import cases
 from cases import check, cli, kinks
 from cases.tolerance import GOLDEN_RTOL
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def statuses(tmp_path, path):
