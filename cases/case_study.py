@@ -13,7 +13,7 @@ import numpy as np
 
 from . import conventions
 from .neural_net import relu_hidden_kink
-from .spec import Arg, Case, Golden, Integers, Mutant, Normal, Static, Uniform
+from .spec import Arg, Case, Golden, Integers, Mutant, Normal, Static, Uniform, planted_in
 
 SCALAR = ()
 MODERATE = ("a saturated softmax (p_y = 1 - 5e-5 in a soak with scores of order 3) has a loss "
@@ -231,12 +231,11 @@ MUTANTS = (
     Mutant("linear_softmax_loss", "linear_softmax_loss", "db = 1.0 * ds", "db = np.ones_like(ds)",
            "db = 1 for every class", kind="ignored dout"),
     # B9 stable softmax
-    *(Mutant(case, "stable_softmax_backward", SOFTMAX_VJP, new, bug, kind=kind)
-      for case in ("stable_softmax", "stable_softmax_b9")
-      for new, bug, kind in (("df = p * (1 - p) * dout", "only the Jacobian's diagonal",
-                              "dropped path"),
-                             ("df = p * (dout - np.sum(dout, axis=-1, keepdims=True))",
-                              "<g, 1> instead of <g, p>", "wrong formula"))),
+    *planted_in(("stable_softmax", "stable_softmax_b9"), "stable_softmax_backward",
+                (SOFTMAX_VJP, "df = p * (1 - p) * dout", "only the Jacobian's diagonal",
+                 "dropped path"),
+                (SOFTMAX_VJP, "df = p * (dout - np.sum(dout, axis=-1, keepdims=True))",
+                 "<g, 1> instead of <g, p>", "wrong formula")),
     Mutant("stable_softmax", "stable_softmax_backward", SOFTMAX_VJP,
            "df = p * (dout - np.sum(dout * p))", "sums over the whole batch, not per row",
            kind="wrong axis"),

@@ -12,7 +12,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from .conventions import abs_sign, relu_clear
-from .spec import Arg, Case, Drawn, Golden, Integers, Magnitude, Mutant, Normal, Static
+from .spec import (Arg, Case, Drawn, Golden, Integers, Magnitude, Mutant, Normal, Static,
+                   planted_in)
 
 SCALAR = ()
 
@@ -337,11 +338,6 @@ CASES = (
 )
 
 
-def _both(cases, function, old, new, bug, kind):
-    """The same planted bug, once for each case that runs `function`."""
-    return tuple(Mutant(c, function, old, new, bug, kind=kind) for c in cases)
-
-
 # Planted bugs: the default run of each case must reject every one (tests/meta/test_mutants.py).
 MUTANTS = (
     # D5
@@ -390,27 +386,28 @@ MUTANTS = (
            "relu'(0) = 1, another subgradient", kind="kink convention",
            expect="convention differs"),
     # D7
-    *_both(("xor_net", "xor_net_book"), "xor_net_backward", "db = np.sum(dout)",
-           "db = np.mean(dout)", "db averages over the rows", kind="missing scale"),
-    *_both(("xor_net", "xor_net_book"), "xor_net_backward", "dc = dU.sum(0)", "dc = dH.sum(0)",
-           "dc skips the ReLU", kind="wrong formula"),
+    *planted_in(("xor_net", "xor_net_book"), "xor_net_backward",
+                ("db = np.sum(dout)", "db = np.mean(dout)",
+                 "db averages over the rows", "missing scale")),
+    *planted_in(("xor_net", "xor_net_book"), "xor_net_backward",
+                ("dc = dU.sum(0)", "dc = dH.sum(0)", "dc skips the ReLU", "wrong formula")),
     # D8
     Mutant("mlp_cross_entropy", "mlp_cross_entropy_backward", "dW1 = (2 * lam * W1) * dout",
            "dW1 = (lam * W1) * dout", "decay gradient lam W1, not 2 lam W1", kind="missing scale"),
     Mutant("mlp_cross_entropy", "mlp_cross_entropy_backward", "G *= dJ_mle / N",
            "G *= dJ_mle", "forgets the mean over N", kind="missing scale"),
     # D9
-    *_both(("sigmoid_bce", "sigmoid_bce_1"), "sigmoid_bce_backward",
-           "da = _sigmoid(a) * dout", "da = _sigmoid(-a) * dout", "softplus' taken as sigma(-a)",
-           kind="wrong formula"),
-    *_both(("sigmoid_bce", "sigmoid_bce_1"), "sigmoid_bce_backward",
-           "dz = (1 - 2 * y) * da", "dz = da", "drops the label's sign 1 - 2y", kind="sign"),
+    *planted_in(("sigmoid_bce", "sigmoid_bce_1"), "sigmoid_bce_backward",
+                ("da = _sigmoid(a) * dout", "da = _sigmoid(-a) * dout",
+                 "softplus' taken as sigma(-a)", "wrong formula")),
+    *planted_in(("sigmoid_bce", "sigmoid_bce_1"), "sigmoid_bce_backward",
+                ("dz = (1 - 2 * y) * da", "dz = da", "drops the label's sign 1 - 2y", "sign")),
     # D10
-    *_both(("logsumexp", "logsumexp_123"), "logsumexp_backward",
-           "ds = (1 / s) * dout[..., None]", "ds = 1.0 * dout[..., None]",
-           "d log s/ds taken as 1", kind="wrong formula"),
-    *_both(("logsumexp", "logsumexp_123"), "logsumexp_backward", "dx = e * de",
-           "dx = (e / s) * de", "divides by s twice", kind="wrong formula"),
+    *planted_in(("logsumexp", "logsumexp_123"), "logsumexp_backward",
+                ("ds = (1 / s) * dout[..., None]", "ds = 1.0 * dout[..., None]",
+                 "d log s/ds taken as 1", "wrong formula")),
+    *planted_in(("logsumexp", "logsumexp_123"), "logsumexp_backward",
+                ("dx = e * de", "dx = (e / s) * de", "divides by s twice", "wrong formula")),
     # D11
     Mutant("logistic_regression", "logistic_regression_backward", "dw = (lam * w) * dout",
            "dw = (2 * lam * w) * dout", "decay gradient 2 lam w for 0.5 lam ||w||^2",

@@ -34,7 +34,7 @@ import numpy as np
 
 from . import layers
 from .layer_utils import ramp
-from .spec import Arg, Case, Golden, Integers, Model, Mutant, Normal
+from .spec import Arg, Case, Golden, Integers, Model, Mutant, Normal, planted_in
 
 RELU_KINK = ("ReLU'(0) = 0: a hidden unit whose input is exactly 0 passes no gradient "
              "(jnp.maximum would give 0.5); samples keep every hidden pre-activation clear of 0")
@@ -300,10 +300,10 @@ MUTANTS = (
            "batchnorm applied after the ReLU instead of before", kind="wrong formula"),
     Mutant("fc_net_layernorm", FC, NORM_THEN_RELU, RELU_THEN_NORM,
            "layernorm applied after the ReLU instead of before", kind="wrong formula"),
-    *(Mutant(c, FC, 'grads[f"gamma{i}"], grads[f"beta{i}"] = dgamma, dbeta',
-             'grads[f"gamma{i}"], grads[f"beta{i}"] = dbeta, dgamma', "dgamma and dbeta swapped",
-             kind="wrong index")
-      for c in ("fc_net_batchnorm", "fc_net_layernorm")),
+    *planted_in(("fc_net_batchnorm", "fc_net_layernorm"), FC,
+                ('grads[f"gamma{i}"], grads[f"beta{i}"] = dgamma, dbeta',
+                 'grads[f"gamma{i}"], grads[f"beta{i}"] = dbeta, dgamma',
+                 "dgamma and dbeta swapped", "wrong index")),
     Mutant("two_layer_net_fc", "fc_net.TwoLayerNet", "h, cache1 = affine_relu_forward(X, W1, b1)",
            "h, cache1 = affine_relu_forward(X, W1, 0 * b1)", "b1 left out of the forward",
            kind="wrong formula"),

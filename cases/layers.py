@@ -14,7 +14,7 @@ import numpy as np
 from jax import lax
 
 from . import conventions
-from .spec import Arg, Case, Golden, Integers, Mutant, Normal, Static, Uniform
+from .spec import Arg, Case, Golden, Integers, Mutant, Normal, Static, planted_in
 
 EPS = 1e-5   # the skeletons' default eps for every normalization
 
@@ -365,11 +365,6 @@ CASES = (
 )
 
 
-def _both(cases, function, old, new, bug, kind):
-    """One planted bug, to be caught by each of the cases that share the function."""
-    return tuple(Mutant(c, function, old, new, bug, kind=kind) for c in cases)
-
-
 BN_DX_ALT = "dx = gamma * ivar / N * (N * dout - dbeta - xhat * dgamma)"
 
 # Planted bugs: the default run of each case must reject every one (tests/meta/test_mutants.py).
@@ -381,8 +376,9 @@ MUTANTS = (
            "dx left flat, (N, D) for x (N, d1, d2)", kind="shape"),
     Mutant("affine", "affine_backward", "db = np.sum(dout, axis=0)",
            "db = np.sum(dout, axis=0, dtype=np.float32)", "db summed in float32", kind="dtype"),
-    *_both(("affine", "affine_n1"), "affine_backward", "dw = x_row.T.dot(dout)",
-           "dw = dout.T.dot(x_row)", "transposed dw", kind="transposed"),
+    *planted_in(("affine", "affine_n1"), "affine_backward",
+                ("dw = x_row.T.dot(dout)", "dw = dout.T.dot(x_row)", "transposed dw",
+                 "transposed")),
     Mutant("affine_n1", "affine_backward", "db = np.sum(dout, axis=0)", "db = np.sum(dout, axis=1)",
            "db summed over the wrong axis", kind="wrong axis"),
     # C2 relu
@@ -401,16 +397,18 @@ MUTANTS = (
     Mutant("softmax_loss", "softmax_loss", "dshifted[np.arange(N), y] -= 1.0",
            "dshifted[:, y] -= 1.0", "subtracts 1 at every row's labels, not at (i, y_i)",
            kind="wrong index"),
-    *_both(("softmax_loss", "softmax_loss_n1"), "softmax_loss", "probs = exp_shifted / sum_exp",
-           "probs = exp_shifted", "p not normalized", kind="wrong formula"),
+    *planted_in(("softmax_loss", "softmax_loss_n1"), "softmax_loss",
+                ("probs = exp_shifted / sum_exp", "probs = exp_shifted",
+                 "p not normalized", "wrong formula")),
     Mutant("softmax_loss_n1", "softmax_loss", "dx = dshifted", "dx = -dshifted",
            "the gradient of the log-likelihood, not of the loss", kind="sign"),
     # C4 svm loss
-    *_both(("svm_loss", "svm_loss_n1"), "svm_loss", "dx[np.arange(N), y] -= np.sum(dhinge, axis=1)",
-           "dx[np.arange(N), y] -= 1.0 / N", "s_y counted once, not once per active margin",
-           kind="wrong formula"),
-    *_both(("svm_loss", "svm_loss_n1"), "svm_loss", "dhinge = dmargins * (margins > 0)",
-           "dhinge = dmargins", "inactive margins pass the gradient", kind="wrong formula"),
+    *planted_in(("svm_loss", "svm_loss_n1"), "svm_loss",
+                ("dx[np.arange(N), y] -= np.sum(dhinge, axis=1)",
+                 "dx[np.arange(N), y] -= 1.0 / N", "s_y counted once, not once per active margin", "wrong formula")),
+    *planted_in(("svm_loss", "svm_loss_n1"), "svm_loss",
+                ("dhinge = dmargins * (margins > 0)", "dhinge = dmargins",
+                 "inactive margins pass the gradient", "wrong formula")),
     Mutant("svm_loss", "svm_loss", "dmargins = np.full(margins.shape, 1.0 / N, dtype=x.dtype)",
            "dmargins = np.ones(margins.shape)", "dx not divided by N", kind="missing scale"),
     # C8 batchnorm, staged
@@ -456,16 +454,16 @@ MUTANTS = (
            "dx_pad[n, :, hs:hs + HH, ws:ws + WW] += w[f] * dout[n, f, i, j]",
            "dx_pad[n, :, hs:hs + HH, ws:ws + WW] = w[f] * dout[n, f, i, j]",
            "= instead of += where windows overlap", kind="fork overwrite"),
-    *_both(("conv", "conv_pad0"), "conv_backward_naive", "dw[f] += window * dout[n, f, i, j]",
-           "dw[f] = window * dout[n, f, i, j]", "= instead of += over the positions sharing w[f]",
-           kind="fork overwrite"),
+    *planted_in(("conv", "conv_pad0"), "conv_backward_naive",
+                ("dw[f] += window * dout[n, f, i, j]", "dw[f] = window * dout[n, f, i, j]",
+                 "= instead of += over the positions sharing w[f]", "fork overwrite")),
     # C13 max pool
-    *_both(("max_pool", "max_pool_ties"), "max_pool_backward_naive",
-           "dx[n, c, hs + k, ws + l] += dout[n, c, i, j]", "dx[n, c, hs + k, ws + l] = dout[n, c, i, j]",
-           "= instead of += where windows overlap", kind="fork overwrite"),
-    *_both(("max_pool", "max_pool_ties"), "max_pool_backward_naive",
-           "dx[n, c, hs + k, ws + l] += dout[n, c, i, j]", "dx[n, c, k, l] += dout[n, c, i, j]",
-           "the switch's offset within the window, not in x", kind="wrong index"),
+    *planted_in(("max_pool", "max_pool_ties"), "max_pool_backward_naive",
+                ("dx[n, c, hs + k, ws + l] += dout[n, c, i, j]",
+                 "dx[n, c, hs + k, ws + l] = dout[n, c, i, j]", "= instead of += where windows overlap", "fork overwrite")),
+    *planted_in(("max_pool", "max_pool_ties"), "max_pool_backward_naive",
+                ("dx[n, c, hs + k, ws + l] += dout[n, c, i, j]",
+                 "dx[n, c, k, l] += dout[n, c, i, j]", "the switch's offset within the window, not in x", "wrong index")),
     Mutant("max_pool", "max_pool_backward_naive",
            "dx = np.zeros(x.shape, dtype=np.result_type(dout, x))",
            "dx = np.zeros(x.shape, dtype=np.float32)", "dx accumulated in a float32 buffer",

@@ -15,7 +15,7 @@ import numpy as np
 from .conventions import relu_hidden
 from .layers import picked
 from .linear_classifiers import REG
-from .spec import Arg, Case, Golden, Integers, Model, Mutant, Normal, Static
+from .spec import Arg, Case, Golden, Integers, Model, Mutant, Normal, Static, planted_in
 
 
 # --- reference ----------------------------------------------------------------------------------
@@ -167,12 +167,6 @@ CASES = (
 )
 
 
-def _twice(cases, function, edits):
-    """The same planted bugs for several cases of one function."""
-    return tuple(Mutant(c, function, old, new, bug, kind=kind)
-                 for c in cases for old, new, bug, kind in edits)
-
-
 NET_EDITS = (
     ("dh1 = (h1 > 0) * da1", "dh1 = (a1 >= 0) * da1", "ReLU mask 1(a >= 0) passes every unit",
      "wrong formula"),
@@ -182,7 +176,7 @@ NET_EDITS = (
 
 MUTANTS = (
     # C7 two-layer net
-    *_twice(("two_layer_net_loss", "two_layer_net_toy"), "two_layer_net_loss", NET_EDITS),
+    *planted_in(("two_layer_net_loss", "two_layer_net_toy"), "two_layer_net_loss", *NET_EDITS),
     Mutant("two_layer_net_class", "neural_net.TwoLayerNet",
            "two_layer_net_loss(W1, b1, W2, b2, X, y, reg)",
            "two_layer_net_loss(W1, b1, W2, b2, X, y, 0.0)", "reg not passed on: no penalty",

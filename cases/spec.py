@@ -348,3 +348,11 @@ class Mutant:
     @property
     def id(self) -> str:
         return f"{self.case}:{self.bug}"
+
+
+def planted_in(cases: tuple[str, ...], function: str, *edits: tuple) -> tuple[Mutant, ...]:
+    """The same bugs planted in a function that several cases run, each to be rejected by every
+    one of those cases: a Mutant per case and edit, case by case. An edit is (old, new, bug,
+    kind), as Mutant takes them."""
+    return tuple(Mutant(case, function, old, new, bug, kind=kind)
+                 for case in cases for old, new, bug, kind in edits)
