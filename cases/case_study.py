@@ -58,9 +58,9 @@ def _margins(s, y, delta):
     return m
 
 
-def hinge_kink(s, y):
+def hinge_kink(s, y, delta):
     """Moving s by h moves s_j - s_y by up to 2h."""
-    return float(np.min(_margins(s, y, DELTA)) / 2.0)
+    return float(np.min(_margins(s, y, delta)) / 2.0)
 
 
 def linear_hinge_kink(W, b, x, y):

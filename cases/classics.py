@@ -201,7 +201,7 @@ CASES = (
               Static("lam", 0.1)),
         reference=_mlp_cross_entropy,
         kink=relu_clear("U1 = X W1"),
-        kink_distance=lambda X, W1, W2, y: _margin(X @ W1, X, W1),
+        kink_distance=lambda X, W1, W2, y, lam: _margin(X @ W1, X, W1),
         goldens=(Golden({"X": [[2.0, -1.0, -2.0, -1.0], [0.0, 2.0, 0.0, -2.0],
                                [-1.0, 1.0, 2.0, 1.0], [2.0, -2.0, 2.0, -2.0],
                                [0.0, -1.0, -1.0, 1.0]],
@@ -312,7 +312,7 @@ CASES = (
              "|r| = delta, where finite differences lose their h^4 accuracy (the 10,000-sample "
              "soak failed twice there); samples keep ||x - y| - delta| clear of the steps, and "
              "at a corner the gradient is delta sign(r) from either side",
-        kink_distance=lambda x, y: np.min(np.abs(np.abs(x - y) - 1.5)),
+        kink_distance=lambda x, y, delta: np.min(np.abs(np.abs(x - y) - delta)),
         goldens=(Golden({"x": [1.5, -1.5, 0.5, 3.0, 0.0, 0.0, 0.0, -0.25], "y": [0.0] * 8},
                         {"out": 5.78125, "dx": [1.5, -1.5, 0.5, 1.5, 0.0, 0.0, 0.0, -0.25]},
                         "at the corners |r| = delta the gradient is +-delta"),),

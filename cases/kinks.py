@@ -92,7 +92,7 @@ def points(case: Case) -> list:
         return []
     from .check import golden_sample
     return [(k, g) for k, g in enumerate(case.goldens)
-            if case.kink_distance(*golden_sample(case, g).arrays.values()) == 0]
+            if case.distance_to_kink(golden_sample(case, g).arrays) == 0]
 
 
 def samples(case: Case, seed: int = 0) -> list[Sample]:

@@ -113,27 +113,27 @@ def affine_relu_kink(x, w, b):
 
 
 def affine_norm_relu_kink(axis):
-    def distance(x, w, b, gamma, beta):
+    def distance(x, w, b, gamma, beta, norm_param):
         a, s = affine_sensitivity(x, w)
         an, s_n = norm_sensitivity(a + b, s, gamma, axis)
         return relu_gap(an + beta, s_n)
     return distance
 
 
-def conv_relu_kink(x, w, b):
-    a, s = conv_sensitivity(x, w, b, CONV)
+def conv_relu_kink(x, w, b, conv_param):
+    a, s = conv_sensitivity(x, w, b, conv_param)
     return relu_gap(a, s)
 
 
-def conv_bn_relu_kink(x, w, b, gamma, beta):
-    a, s = conv_sensitivity(x, w, b, CONV)
+def conv_bn_relu_kink(x, w, b, gamma, beta, conv_param, bn_param):
+    a, s = conv_sensitivity(x, w, b, conv_param)
     an, s_n = norm_sensitivity(a, s, gamma[None, :, None, None], (0, 2, 3))
     return relu_gap(an + beta[None, :, None, None], s_n)
 
 
-def conv_relu_pool_kink(x, w, b):
-    a, s = conv_sensitivity(x, w, b, CONV)
-    return min(relu_gap(a, s), pool_gap(np.maximum(a, 0.0), s, POOL))
+def conv_relu_pool_kink(x, w, b, conv_param, pool_param):
+    a, s = conv_sensitivity(x, w, b, conv_param)
+    return min(relu_gap(a, s), pool_gap(np.maximum(a, 0.0), s, pool_param))
 
 
 STUDENTS_OWN = ("layer_utils.py has no such sandwich: students add it, with signatures of their "

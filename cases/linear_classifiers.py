@@ -40,7 +40,7 @@ def softmax_loss(W, X, y, reg):
 
 # --- kink distance: how far (max-norm over the differentiable inputs) to the nearest kink ----
 
-def svm_kink(W, X, y):
+def svm_kink(W, X, y, reg):
     """A margin m_ij = x_i (w_j - w_y) + 1 moves by at most 2 ||x_i||_1 per unit change of W."""
     rows = np.arange(len(y))
     S = X @ W

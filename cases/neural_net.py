@@ -29,8 +29,9 @@ def two_layer_net(W1, b1, W2, b2, X, y, reg):
 
 # --- kink distance: how far (max-norm over the differentiable inputs) to the nearest kink ----
 
-def relu_hidden_kink(W1, b1, W2, b2, X, y):
-    """A hidden pre-activation x_i w_j + b_j moves by at most ||x_i||_1 + 1 per unit change."""
+def relu_hidden_kink(W1, b1, W2, b2, X, y, reg):
+    """A hidden pre-activation x_i w_j + b_j moves by at most ||x_i||_1 + 1 per unit change
+    (the labels and reg move no kink)."""
     h = X @ W1 + b1
     return float(np.min(np.abs(h) / (np.abs(X).sum(axis=1, keepdims=True) + 1.0)))
 

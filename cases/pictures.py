@@ -134,7 +134,7 @@ def run_at(point: Point, impl: Implementation, dtype: str = "float64") -> Run:
     slack = None if point.probe is None else tuple(compare.probe_scale(t) * p for p in point.probe)
     limits = compare.allowed(one(point.expected), one(slack), rtol(t))
     other = False
-    if case.kink and case.kink_distance(*point.sample.arrays.values()) == 0:
+    if case.kink and case.distance_to_kink(point.sample.arrays) == 0:
         v = kinks.judge_point(case, grads, problems, point.sample, point.label, 0, t)
         other = v.status == "convention differs"
         run.kink = {"passed": "on the kink: the declared convention",

@@ -84,7 +84,7 @@ def _too_close(case: Case, arrays: dict, n: int) -> np.ndarray:
         return np.zeros(n, dtype=bool)
     reach = np.max([fd_steps(arrays[a.name].reshape(n, -1)).max(axis=1, initial=0.0)
                     for a in case.diff_args], axis=0)
-    distance = np.array([float(case.kink_distance(*(x[i] for x in arrays.values())))
+    distance = np.array([case.distance_to_kink({k: x[i] for k, x in arrays.items()})
                          for i in range(n)])
     return ~(distance > KINK_CLEARANCE * reach)
 

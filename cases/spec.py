@@ -171,8 +171,10 @@ class Case:
     outputs    names of the outputs, in order (a multi-output op's backward takes one dout each)
     style      "pair" (forward/backward) or "loss" (`op(*args) -> (loss, grads)`, upstream 1)
     kink       the convention at non-differentiable points ("" where the op is smooth)
-    kink_distance  (*arrays) -> how far, in max-norm over the differentiable inputs, the sample is
-               from the nearest kink; samplers redraw samples closer than the FD steps reach
+    kink_distance  (*args) -> how far, in max-norm over the differentiable inputs, the sample is
+               from the nearest kink; samplers redraw samples closer than the FD steps reach. It
+               takes the case's arguments as `reference` does, fixed parameters included
+               (Case.distance_to_kink calls it)
     goldens    numbers the source prints
     model      loss style only: the op is a model class's `loss`, called as `Model` says
     beyond_contract  why the source never asks for this case ("" when it does: the usual case).
@@ -238,6 +240,17 @@ class Case:
         return (f"{', '.join(self.outputs)}, cache = {self.functions[0]}({names}); "
                 f"{', '.join(self.grad_names)} = {self.functions[1]}("
                 f"{', '.join('d' + o for o in self.outputs)}, cache)")
+
+    def arguments(self, arrays: dict) -> tuple:
+        """One sample's positional arguments, as `reference` and `kink_distance` take them: its
+        arrays (by name) and the fixed parameters' values, in call order."""
+        return tuple(arrays[a.name] if isinstance(a, Arg) else a.value for a in self.args)
+
+    def distance_to_kink(self, arrays: dict) -> float:
+        """How far one sample (its arrays by name) is from the nearest kink; inf where smooth."""
+        if self.kink_distance is None:
+            return float("inf")
+        return float(self.kink_distance(*self.arguments(arrays)))
 
     @functools.cached_property
     def fd_mode(self) -> str:

@@ -18,7 +18,7 @@ KINK_CONVENTIONS = str(ROOT / "tests" / "fixtures" / "student" / "kink_conventio
 def test_kink_samples_sit_exactly_on_a_kink_with_upstream_of_both_signs():
     for case in cases.CASES:
         ss = kinks.samples(case)
-        assert all(case.kink_distance(*s.arrays.values()) == 0 for s in ss), case.name
+        assert all(case.distance_to_kink(s.arrays) == 0 for s in ss), case.name
         if case.style == "pair" and ss:
             signs = {float(np.sign(d).max()) for s in ss for d in s.douts}
             assert signs == {1.0, -1.0}, case.name   # convex, then concave kinks of <dout, f>
