@@ -34,7 +34,7 @@ import numpy as np
 
 from . import layers
 from .layer_utils import ramp
-from .spec import Arg, Case, Golden, Integers, Model, Mutant, Normal, planted_in
+from .spec import Arg, Case, Golden, Integers, Model, Mutant, Normal, elements, planted_in
 
 RELU_KINK = ("ReLU'(0) = 0: a hidden unit whose input is exactly 0 passes no gradient "
              "(jnp.maximum would give 0.5); samples keep every hidden pre-activation clear of 0")
@@ -150,7 +150,7 @@ def notebook_two_layer_net(N=3, D=5, H=50, C=7):
 def wave(shape, k):
     """0.6 cos(1.3 i + k) over the entries: a fixed input that is not a ramp (a layernorm of ramps
     is scale-free, and its gradient all but vanishes)."""
-    return 0.6 * np.cos(1.3 * np.arange(int(np.prod(shape))) + k).reshape(shape)
+    return 0.6 * np.cos(1.3 * np.arange(elements(shape)) + k).reshape(shape)
 
 
 def kink_inputs(case_args, unit=1, normalization=None):
@@ -159,7 +159,7 @@ def kink_inputs(case_args, unit=1, normalization=None):
     out = {}
     for k, a in enumerate(case_args):
         if isinstance(a.domain, Integers):
-            out[a.name] = (np.arange(int(np.prod(a.shape))) % a.domain.hi).reshape(a.shape).tolist()
+            out[a.name] = (np.arange(elements(a.shape)) % a.domain.hi).reshape(a.shape).tolist()
             continue
         v = wave(a.shape, k)
         if normalization and a.name in ("gamma1", "beta1"):

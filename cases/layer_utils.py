@@ -19,7 +19,7 @@ reduce_window max-pool routes a tie to the first maximum, the conventions themse
 import numpy as np
 
 from . import layers
-from .spec import Arg, Case, Golden, Mutant, Normal, Static
+from .spec import Arg, Case, Golden, Mutant, Normal, Static, elements
 
 CONV = {"stride": 1, "pad": 1}
 POOL = {"pool_height": 2, "pool_width": 2, "stride": 2}
@@ -148,7 +148,7 @@ POOL_KINK = (RELU_KINK + "; a max-pool tie goes to the window's first maximum in
 
 def ramp(shape, lo, hi):
     """np.linspace(lo, hi) over the array, as the notebooks fill their test inputs."""
-    return np.linspace(lo, hi, num=int(np.prod(shape))).reshape(shape)
+    return np.linspace(lo, hi, num=elements(shape)).reshape(shape)
 
 
 def zero_unit(w, b, j):

@@ -19,7 +19,7 @@ import numpy as np
 
 from . import layers
 from . import rnn_layers
-from .spec import Arg, Case, Golden, Integers, Model, Mutant, Normal
+from .spec import Arg, Case, Golden, Integers, Model, Mutant, Normal, elements
 
 GRADCHECK = (2, 4, 5, 6, 3)          # N, D, W, H, T of the notebooks' gradient check
 LOSS_CHECK = (10, 20, 30, 40, 13)    # ... and of their loss check
@@ -53,7 +53,7 @@ def args(cell, dims):
 def notebook_model(cell, features):
     """The notebook's fixed model: each parameter np.linspace(-1.4, 1.3) over its entries."""
     N, D, W, H, T = LOSS_CHECK
-    out = {a.name: np.linspace(-1.4, 1.3, num=int(np.prod(a.shape))).reshape(a.shape).tolist()
+    out = {a.name: np.linspace(-1.4, 1.3, num=elements(a.shape)).reshape(a.shape).tolist()
            for a in args(cell, LOSS_CHECK) if a.diff}
     return {**out, "features": np.linspace(*features, num=N * D).reshape(N, D).tolist(),
             "captions": (np.arange(N * T) % V).reshape(N, T).tolist()}

@@ -18,6 +18,11 @@ class CaseError(ValueError):
     """A case record, or a request about a case, that cannot work. The message names the case."""
 
 
+def elements(shape) -> int:
+    """How many entries an array of this shape has (1 for a scalar's ())."""
+    return int(np.prod(shape, dtype=np.int64))
+
+
 # --- Domains: how one input is drawn. Each is a small frozen record with `draw(rng, shape)`. -----
 
 @dataclass(frozen=True)
@@ -212,8 +217,19 @@ class Case:
         return tuple("d" + a.name for a in self.diff_args)
 
     @functools.cached_property
+    def n_input_elements(self) -> int:
+        """Entries of one sample's array inputs, differentiable or not."""
+        return sum(elements(a.shape) for a in self.arrays)
+
+    @functools.cached_property
     def n_diff_elements(self) -> int:
-        return sum(int(np.prod(a.shape, dtype=np.int64)) for a in self.diff_args)
+        return sum(elements(a.shape) for a in self.diff_args)
+
+    @functools.cached_property
+    def grad_offsets(self) -> np.ndarray:
+        """Where each gradient starts in the flattened gradient (all of them, in input order), and
+        last where they end: entries offsets[k]:offsets[k + 1] are d<diff_args[k]>."""
+        return np.cumsum([0] + [elements(a.shape) for a in self.diff_args])
 
     @functools.cached_property
     def functions(self) -> tuple[str, ...]:
