@@ -28,7 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
-from .spec import Arg, Case, CaseError, Integers
+from .spec import Arg, Case, CaseError, Integers, elements
 from .tolerance import FD_COND, FD_DIRECTIONS, FD_STEP, FD_STEP_FLOOR, PROBE_SLACK
 
 jax.config.update("jax_enable_x64", True)
@@ -300,8 +300,7 @@ def forget(case: Case) -> None:
 def block_size(case: Case) -> int:
     """Samples per compiled call: the largest power of two up to CHUNK_SAMPLES whose FD points
     (6K per sample, each E + io floats) stay within CHUNK_FLOATS."""
-    io = sum(int(np.prod(a.shape, dtype=np.int64)) for a in case.arrays)
-    io += sum(int(np.prod(s, dtype=np.int64)) for s in output_shapes(case))
+    io = case.n_input_elements + sum(elements(s) for s in output_shapes(case))
     e = case.n_diff_elements
     k = FD_DIRECTIONS if case.fd_mode == "directional" else e
     size = CHUNK_SAMPLES

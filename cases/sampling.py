@@ -32,7 +32,7 @@ def case_key(name: str) -> int:
 @functools.lru_cache(maxsize=None)
 def sample_block(case: Case) -> int:
     """Samples per drawing block: SAMPLE_BLOCK, halved while a block passes SAMPLE_BLOCK_FLOATS."""
-    size = sum(int(np.prod(a.shape, dtype=np.int64)) for a in case.arrays)
+    size = case.n_input_elements
     b = SAMPLE_BLOCK
     while b > 1 and b * size > SAMPLE_BLOCK_FLOATS:
         b //= 2
