@@ -52,10 +52,10 @@ from jax.flatten_util import ravel_pytree
 
 from . import oracles
 from .impl import Implementation
-from .sampling import Sample, case_key, fd_steps
+from .sampling import Sample, case_key
 from .spec import Case
 from .tolerance import (FD_COND, FD_SAFETY, KINK_DOUTS, KINK_PIECES, KINK_RANDOM_DIRECTIONS,
-                        PIECE_STEP, rtol)
+                        PIECE_STEP, fd_steps, rtol)
 
 STATUSES = ("passed", "convention differs", "failed")   # worst last
 NOT_REACHABLE = "no golden sits on the kink"

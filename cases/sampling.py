@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .spec import Case, CaseError, Drawn
-from .tolerance import FD_DIRECTIONS, FD_STEP, FD_STEP_FLOOR, KINK_CLEARANCE
+from .tolerance import FD_DIRECTIONS, KINK_CLEARANCE, fd_steps
 
 MAX_REDRAWS = 1000
 SAMPLE_BLOCK = 64          # samples drawn together ...
@@ -50,11 +50,6 @@ class Sample:
     @property
     def id(self) -> str:
         return f"{self.case.name}-s{self.index}"
-
-
-def fd_steps(x: np.ndarray) -> np.ndarray:
-    """Per-element finite-difference step h_i = FD_STEP * max(|x_i|, FD_STEP_FLOOR)."""
-    return FD_STEP * np.maximum(np.abs(x), FD_STEP_FLOOR)
 
 
 def fd_reach(case: Case, arrays: dict) -> float:
