@@ -26,6 +26,7 @@ from .circuit import trace
 from .draw import FORMATS, Judged, PictureError, digraph, render
 from .heatmap import heatmap
 from .impl import Implementation
+from .sampling import sample_id
 from .spec import Case, CaseError
 from .tolerance import rtol
 
@@ -67,7 +68,7 @@ def sample_point(case: Case, which, seed: int = 0, dtype: str = "float64") -> Po
     i = _index(which, "s", case, "sample")
     blk = check.draw(case, seed, i, i + 1)
     ov = check.oracle_values(case, seed, blk, dtype)
-    return Point(case, f"sample {case.name}-s{i}, seed {seed}", blk.sample(0),
+    return Point(case, f"sample {sample_id(case.name, i)}, seed {seed}", blk.sample(0),
                  tuple(g[0] for g in ov.grads),
                  tuple(p[0] for p in ov.probe_grads) if ov.probe_grads else None)
 

@@ -39,6 +39,12 @@ def sample_block(case: Case) -> int:
     return b
 
 
+def sample_id(case_name: str, index: int) -> str:
+    """Sample `index` of a case as test ids, reproduce lines, reports and vectors name it:
+    `staged-s3`."""
+    return f"{case_name}-s{index}"
+
+
 @dataclass
 class Sample:
     case: Case
@@ -49,7 +55,7 @@ class Sample:
 
     @property
     def id(self) -> str:
-        return f"{self.case.name}-s{self.index}"
+        return sample_id(self.case.name, self.index)
 
 
 def fd_reach(case: Case, arrays: dict) -> float:
@@ -134,7 +140,7 @@ class Block:
 
     @property
     def ids(self) -> list[str]:
-        return [f"{self.case.name}-s{i}" for i in range(self.start, self.start + len(self))]
+        return [sample_id(self.case.name, i) for i in range(self.start, self.start + len(self))]
 
     def sample(self, j: int) -> Sample:
         """Row j as a Sample (views; [j, ...] keeps a scalar input a 0-d array)."""
