@@ -124,7 +124,8 @@ CASES = (
         reference=temporal_softmax_loss, style="loss", outputs=("loss",),
         notes="summed over t, divided by N (not N T, not sum(mask)); the mask is a 0/1 float "
               "array with padding in every row and gets no gradient",
-    ),)
+    ),
+)
 
 
 MUTANTS = (
@@ -170,4 +171,5 @@ MUTANTS = (
     Mutant("temporal_softmax_loss", "temporal_softmax_loss", "dx_flat *= mask_flat[:, None] / N",
            "dx_flat *= mask_flat[:, None] / (N * T)", "divides by N T", kind="missing scale"),
     Mutant("temporal_softmax_loss", "temporal_softmax_loss", "dx_flat *= mask_flat[:, None] / N",
-           "dx_flat /= N", "ignores the mask in the gradient", kind="wrong formula"),)
+           "dx_flat /= N", "ignores the mask in the gradient", kind="wrong formula"),
+)
