@@ -96,6 +96,18 @@ def _case_study_at_kink():
                   at_kink=True)
 
 
+# --- goldens of more than a few lines, by case (each record below names its own) -----------------
+
+SOFTMAX_CROSS_ENTROPY_GOLDENS = (
+    Golden({"f": np.log([0.2, 0.3, 0.5]).tolist(), "y": 1},
+           {"loss": -np.log(0.3), "df": [0.2, -0.7, 0.5]},
+           "dL/df = p - 1(y): p = [0.2, 0.3, 0.5], y = 1 gives [0.2, -0.7, 0.5]"),
+    Golden({"f": [0.0, 0.0, 0.0], "y": 0},
+           {"loss": np.log(3.0), "df": [-2 / 3, 1 / 3, 1 / 3]},
+           "equal scores: the initial loss -log(1/3) = 1.1"),
+)
+
+
 CASES = (
     Case(
         name="fork_sum", op="fork_sum", source="B2 optimization-2 / micrograd: b = a + a",
@@ -118,12 +130,7 @@ CASES = (
         args=(Arg("f", (3,), Uniform(-3, 3)), Arg("y", SCALAR, Integers(0, 3), diff=False)),
         reference=cross_entropy, style="loss", outputs=("loss",),
         # lists, not arrays: conftest finds a golden's index by ==
-        goldens=(Golden({"f": np.log([0.2, 0.3, 0.5]).tolist(), "y": 1},
-                        {"loss": -np.log(0.3), "df": [0.2, -0.7, 0.5]},
-                        "dL/df = p - 1(y): p = [0.2, 0.3, 0.5], y = 1 gives [0.2, -0.7, 0.5]"),
-                 Golden({"f": [0.0, 0.0, 0.0], "y": 0},
-                        {"loss": np.log(3.0), "df": [-2 / 3, 1 / 3, 1 / 3]},
-                        "equal scores: the initial loss -log(1/3) = 1.1")),
+        goldens=SOFTMAX_CROSS_ENTROPY_GOLDENS,
         notes="no mean: one example; y gets no gradient; scores in [-3, 3]: " + MODERATE,
     ),
     Case(

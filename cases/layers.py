@@ -224,6 +224,47 @@ def max_pool_case(name, source, x_shape, pool_param, goldens=()):
     )
 
 
+# --- goldens of more than a few lines, by case (each record below names its own) -----------------
+
+RELU_GOLDENS = (
+    Golden({"x": [[-2.0, -1.0, 0.0, 1.0], [0.0, 0.5, -0.5, 3.0],
+                  [1e-300, -1e-300, 0.0, 2.0]]},
+           {"out": [[0.0, 0.0, 0.0, 1.0], [0.0, 0.5, 0.0, 3.0],
+                    [1e-300, 0.0, 0.0, 2.0]],
+            "dx": [[0.0, 0.0, 0.0, 1.0], [0.0, 1.0, 0.0, 1.0],
+                   [1.0, 0.0, 0.0, 1.0]]},
+           "relu'(0) = 0; the tiniest positive input passes", at_kink=True),
+)
+
+SOFTMAX_LOSS_N1_GOLDENS = (
+    Golden({"x": np.log(B5_P).tolist(), "y": [1]},
+           {"loss": float(-np.log(0.3)), "dx": [[0.2, -0.7, 0.5]]},
+           "B5: dL/df = p - 1(y), p = [0.2, 0.3, 0.5], y = 1"),
+    Golden({"x": B8_SCORES, "y": [2]}, {"loss": 1.0401905694301092, "dx": B8_DS},
+           "B8: the cat scores' softmax loss; dx is the figure's db"),
+)
+
+SVM_LOSS_GOLDENS = (
+    Golden({"x": [[1.0, 0.0, 2.0, 1.0, -1.0], [0.0, 0.0, 0.0, 0.0, 0.0],
+                  [2.0, 3.0, 1.0, 2.0, 0.0], [-1.0, 0.5, -0.5, -1.5, 0.5]],
+            "y": [0, 3, 1, 4]},
+           {"loss": 2.0, "dx": [[-0.5, 0.0, 0.25, 0.25, 0.0],
+                                [0.25, 0.25, 0.25, -1.0, 0.25],
+                                [0.0, 0.0, 0.0, 0.0, 0.0],
+                                [0.0, 0.25, 0.0, 0.0, -0.25]]},
+           "four margins exactly 0 (rows 0, 2, 2, 3): slope 0; row 2 has no "
+           "positive margin, so dx = 0 there", at_kink=True),
+)
+
+SVM_LOSS_N1_GOLDENS = (
+    Golden({"x": B8_SCORES, "y": [2]},
+           {"loss": 1.5800000000000018, "dx": [[0.0, 1.0, -1.0]]},
+           "B8: the cat scores' hinge loss 1.58"),
+    Golden({"x": [[0.0, 1.0, 2.0]], "y": [2]}, {"loss": 0.0, "dx": [[0.0, 0.0, 0.0]]},
+           "margin of class 1 exactly 0: slope 0", at_kink=True),
+)
+
+
 CASES = (
     Case(
         name="affine", op="affine", source="C1 a2 layers.py: affine layer, x (N, d1, d2) flattened",
@@ -246,13 +287,7 @@ CASES = (
         name="relu", op="relu", source="C2 a2 layers.py: ReLU",
         args=(Arg("x", (3, 4), Normal()),),
         reference=relu, kink=RELU_KINK, kink_distance=relu_kink,
-        goldens=(Golden({"x": [[-2.0, -1.0, 0.0, 1.0], [0.0, 0.5, -0.5, 3.0],
-                               [1e-300, -1e-300, 0.0, 2.0]]},
-                        {"out": [[0.0, 0.0, 0.0, 1.0], [0.0, 0.5, 0.0, 3.0],
-                                 [1e-300, 0.0, 0.0, 2.0]],
-                         "dx": [[0.0, 0.0, 0.0, 1.0], [0.0, 1.0, 0.0, 1.0],
-                                [1.0, 0.0, 0.0, 1.0]]},
-                        "relu'(0) = 0; the tiniest positive input passes", at_kink=True),),
+        goldens=RELU_GOLDENS,
     ),
     Case(
         name="softmax_loss", op="softmax_loss", source="C3 a1/a2 layers.py: softmax loss",
@@ -265,11 +300,7 @@ CASES = (
         source="B5 case-study and B8 linear-classify: softmax loss of one example",
         args=(Arg("x", (1, 3), Normal()), Arg("y", (1,), Integers(0, 3), diff=False)),
         reference=softmax_loss, style="loss", outputs=("loss",),
-        goldens=(Golden({"x": np.log(B5_P).tolist(), "y": [1]},
-                        {"loss": float(-np.log(0.3)), "dx": [[0.2, -0.7, 0.5]]},
-                        "B5: dL/df = p - 1(y), p = [0.2, 0.3, 0.5], y = 1"),
-                 Golden({"x": B8_SCORES, "y": [2]}, {"loss": 1.0401905694301092, "dx": B8_DS},
-                        "B8: the cat scores' softmax loss; dx is the figure's db")),
+        goldens=SOFTMAX_LOSS_N1_GOLDENS,
         notes="moderate logits: a loss near 0 is -log(1 + tiny), relative error eps / loss",
     ),
     Case(
@@ -277,15 +308,7 @@ CASES = (
         args=(Arg("x", (4, 5), Normal()), Arg("y", (4,), Integers(0, 5), diff=False)),
         reference=svm_loss, style="loss", outputs=("loss",),
         kink=SVM_KINK, kink_distance=svm_kink,
-        goldens=(Golden({"x": [[1.0, 0.0, 2.0, 1.0, -1.0], [0.0, 0.0, 0.0, 0.0, 0.0],
-                               [2.0, 3.0, 1.0, 2.0, 0.0], [-1.0, 0.5, -0.5, -1.5, 0.5]],
-                         "y": [0, 3, 1, 4]},
-                        {"loss": 2.0, "dx": [[-0.5, 0.0, 0.25, 0.25, 0.0],
-                                             [0.25, 0.25, 0.25, -1.0, 0.25],
-                                             [0.0, 0.0, 0.0, 0.0, 0.0],
-                                             [0.0, 0.25, 0.0, 0.0, -0.25]]},
-                        "four margins exactly 0 (rows 0, 2, 2, 3): slope 0; row 2 has no "
-                        "positive margin, so dx = 0 there", at_kink=True),),
+        goldens=SVM_LOSS_GOLDENS,
         notes="mean over N; integer labels y get no gradient",
     ),
     Case(
@@ -293,11 +316,7 @@ CASES = (
         args=(Arg("x", (1, 3), Normal()), Arg("y", (1,), Integers(0, 3), diff=False)),
         reference=svm_loss, style="loss", outputs=("loss",),
         kink=SVM_KINK, kink_distance=svm_kink,
-        goldens=(Golden({"x": B8_SCORES, "y": [2]},
-                        {"loss": 1.5800000000000018, "dx": [[0.0, 1.0, -1.0]]},
-                        "B8: the cat scores' hinge loss 1.58"),
-                 Golden({"x": [[0.0, 1.0, 2.0]], "y": [2]}, {"loss": 0.0, "dx": [[0.0, 0.0, 0.0]]},
-                        "margin of class 1 exactly 0: slope 0", at_kink=True)),
+        goldens=SVM_LOSS_N1_GOLDENS,
     ),
     batchnorm_case("batchnorm", "C8 a2 layers.py: batchnorm, train mode, staged backward", BN_TRAIN),
     batchnorm_case("batchnorm_test", "C8 a2 layers.py: batchnorm, test mode (running statistics)",

@@ -57,6 +57,23 @@ TANH_NEURON_GOLDEN = Golden(
     {"out": 0.70710678118654746, "dx1": -1.5, "dw1": 1.0, "dx2": 0.5, "dw2": 0.0, "db": 0.5},
     "the lecture's neuron: o = 1/sqrt(2), dn = 1 - o^2 = 0.5")
 
+# --- goldens of more than a few lines, by case (each record below names its own) -----------------
+
+MICROGRAD_README_GOLDENS = (
+    Golden({"a": -4.0, "b": 2.0},
+           {"out": 24.704081632653061, "da": 138.83381924198252,
+            "db": 645.57725947521863}, "the README's printed g, a.grad, b.grad"),
+    Golden({"a": 0.0, "b": 0.0},
+           {"out": 5.611111111111111, "da": 6.777777777777778,
+            "db": 9.037037037037036},
+           "a = b = 0 puts both relu(b + a) and relu(b - a) at 0, ReLU'(0) = 0: "
+           "e = c - d = 3, de/da = 3, de/db = 4, dg/de = e - 20/e^3 = 61/27, so "
+           "g = 9/2 + 10/9, da = 61/9, db = 244/27 (jnp.maximum's 0.5 would give "
+           "de/da = de/db = 1.5)",
+           at_kink=True),
+)
+
+
 CASES = (
     # D1-D4 micrograd: scalar Values, as micrograd computes them.
     Case(
@@ -92,17 +109,7 @@ CASES = (
         kink=relu_clear("b + a and b - a") + " f = (c - d)^2, the "
         "pole of 10/f, is kept 5 times farther from 0.",
         kink_distance=_readme_distance,
-        goldens=(Golden({"a": -4.0, "b": 2.0},
-                        {"out": 24.704081632653061, "da": 138.83381924198252,
-                         "db": 645.57725947521863}, "the README's printed g, a.grad, b.grad"),
-                 Golden({"a": 0.0, "b": 0.0},
-                        {"out": 5.611111111111111, "da": 6.777777777777778,
-                         "db": 9.037037037037036},
-                        "a = b = 0 puts both relu(b + a) and relu(b - a) at 0, ReLU'(0) = 0: "
-                        "e = c - d = 3, de/da = 3, de/db = 4, dg/de = e - 20/e^3 = 61/27, so "
-                        "g = 9/2 + 10/9, da = 61/9, db = 244/27 (jnp.maximum's 0.5 would give "
-                        "de/da = de/db = 1.5)",
-                        at_kink=True)),
+        goldens=MICROGRAD_README_GOLDENS,
     ),
     Case(
         name="micrograd_sanity", op="micrograd_sanity",

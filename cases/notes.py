@@ -12,6 +12,43 @@ from .spec import Arg, Case, Golden, Magnitude, Mutant, Normal, Uniform
 
 SCALAR = ()
 
+# --- goldens of more than a few lines, by case (each record below names its own) -----------------
+
+MAX_GATE_GOLDENS = (
+    Golden({"x": 4.0, "y": 2.0}, {"out": 4.0, "dx": 1.0, "dy": 0.0},
+           "max routes the gradient to the larger input"),
+    Golden({"x": 3.0, "y": 3.0}, {"out": 3.0, "dx": 1.0, "dy": 0.0},
+           "at a tie the gradient goes to the first input",
+           at_kink=True),
+)
+
+SIGMOID_NEURON_GOLDENS = (
+    Golden({"w": [2.0, -3.0, -3.0], "x": [-1.0, -2.0]},
+           {"out": 0.7310585786300049,
+            "dx": [0.3932238664829637, -0.5898357997244456],
+            "dw": [-0.19661193324148185, -0.3932238664829637, 0.19661193324148185]},
+           "the source notebook's printed dx and dw", exact=True),
+)
+
+SIGMOID_GOLDENS = (
+    Golden({"x": [1.0, 0.0, -1000.0, 1000.0]},
+           {"out": [0.7310585786300049, 0.5, 0.0, 1.0],
+            "dx": [0.19661193324148185, 0.25, 0.0, 0.0]},
+           "0.73 -> about 0.2; saturated at +-1000 the simplified sigma (1 - sigma) "
+           "gives 0 where e^x / (1 + e^x)^2 gives nan"),
+)
+
+PATTERNS_CIRCUIT_GOLDENS = (
+    Golden({"x": 3.0, "y": -4.0, "z": 2.0, "w": -1.0},
+           {"out": -20.0, "dx": -8.0, "dy": 6.0, "dz": 2.0, "dw": 0.0},
+           "add distributes, max routes, multiply swaps"),
+    Golden({"x": 3.0, "y": -4.0, "z": 1.0, "w": 1.0},
+           {"out": -22.0, "dz": 2.0, "dw": 0.0},
+           "at a max tie the gradient goes to the first input",
+           at_kink=True),
+)
+
+
 CASES = (
     Case(
         name="multiply", op="multiply", source="A1 optimization-2: the multiply gate f = xy",
@@ -31,11 +68,7 @@ CASES = (
         reference=lambda x, y: max_to_first(x, y),
         kink=max_tie(),
         kink_distance=lambda x, y: abs(x - y) / 2,   # each input moves by h: x - y by 2h
-        goldens=(Golden({"x": 4.0, "y": 2.0}, {"out": 4.0, "dx": 1.0, "dy": 0.0},
-                        "max routes the gradient to the larger input"),
-                 Golden({"x": 3.0, "y": 3.0}, {"out": 3.0, "dx": 1.0, "dy": 0.0},
-                        "at a tie the gradient goes to the first input",
-                        at_kink=True)),
+        goldens=MAX_GATE_GOLDENS,
     ),
     Case(
         name="chain_rule", op="chain_rule", source="A4 optimization-2: q = x + y, f = qz",
@@ -78,11 +111,7 @@ CASES = (
         reference=lambda w, x: jax.nn.sigmoid(jnp.dot(w[:2], x) + w[2]),
         notes="|dot| <= 6 by construction: deep in saturation (1 - f) f, computed from f as the "
               "notes do, loses relative precision (float32 at |dot| ~ 9 keeps no digit)",
-        goldens=(Golden({"w": [2.0, -3.0, -3.0], "x": [-1.0, -2.0]},
-                        {"out": 0.7310585786300049,
-                         "dx": [0.3932238664829637, -0.5898357997244456],
-                         "dw": [-0.19661193324148185, -0.3932238664829637, 0.19661193324148185]},
-                        "the source notebook's printed dx and dw", exact=True),),
+        goldens=SIGMOID_NEURON_GOLDENS,
     ),
     Case(
         name="sigmoid", op="sigmoid", source="A7 optimization-2: sigma'(x) = sigma (1 - sigma)",
@@ -90,11 +119,7 @@ CASES = (
         reference=jax.nn.sigmoid,
         notes="random samples stay out of deep saturation (see sigmoid_neuron); the goldens at "
               "+-1000 check that saturation gives 0, not nan",
-        goldens=(Golden({"x": [1.0, 0.0, -1000.0, 1000.0]},
-                        {"out": [0.7310585786300049, 0.5, 0.0, 1.0],
-                         "dx": [0.19661193324148185, 0.25, 0.0, 0.0]},
-                        "0.73 -> about 0.2; saturated at +-1000 the simplified sigma (1 - sigma) "
-                        "gives 0 where e^x / (1 + e^x)^2 gives nan"),),
+        goldens=SIGMOID_GOLDENS,
     ),
     Case(
         name="staged", op="staged",
@@ -113,13 +138,7 @@ CASES = (
         reference=lambda x, y, z, w: 2.0 * (x * y + max_to_first(z, w)),
         kink=max_tie("z", "w"),
         kink_distance=lambda x, y, z, w: abs(z - w) / 2,
-        goldens=(Golden({"x": 3.0, "y": -4.0, "z": 2.0, "w": -1.0},
-                        {"out": -20.0, "dx": -8.0, "dy": 6.0, "dz": 2.0, "dw": 0.0},
-                        "add distributes, max routes, multiply swaps"),
-                 Golden({"x": 3.0, "y": -4.0, "z": 1.0, "w": 1.0},
-                        {"out": -22.0, "dz": 2.0, "dw": 0.0},
-                        "at a max tie the gradient goes to the first input",
-                        at_kink=True)),
+        goldens=PATTERNS_CIRCUIT_GOLDENS,
     ),
     Case(
         name="matmul", op="matmul", source="A10 optimization-2: vectorized D = W X",
