@@ -5,7 +5,7 @@ takes sign(0) = 0; a max-gate tie goes to the first input), JAX's own primitives
 (jnp.maximum splits a tie 0.5/0.5; jnp.abs gives 1 at 0). A reference written with these
 functions has the source's value everywhere, JAX's gradient everywhere off the kink, and the
 declared convention on it, so `jax.vjp` of the reference reproduces the sources' goldens
-at their kinks too (tests/test_golden.py), and `gradref goldens` regenerates them.
+at their kinks too (tests/meta/test_catalogue_goldens.py), and `gradref goldens` regenerates them.
 
 Each is a jitted function so that it stays one named call in the reference's jaxpr: `gradref draw`
 then shows the notes' one max gate, `max_to_first`, not the comparison and select inside (XLA

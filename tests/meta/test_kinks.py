@@ -26,7 +26,7 @@ def test_kink_samples_sit_exactly_on_a_kink_with_upstream_of_both_signs():
 
 def test_every_kinked_case_is_checked_at_its_kinks_but_the_unreachable_one():
     missing = [c.name for c in cases.CASES if c.kink and not kinks.samples(c)]
-    assert missing == ["micrograd_sanity"]   # its kink needs x = -2/3 (tests/test_golden.py)
+    assert missing == ["micrograd_sanity"]   # its kink needs x = -2/3 (test_catalogue_goldens.py)
 
 
 def test_report_tells_another_convention_from_a_wrong_tie(tmp_path):
