@@ -1,7 +1,9 @@
 """pytest options and fixtures shared by every test of gradref.
 
     pytest                           the handwritten reference against every oracle, + self-tests
-    pytest --impl my_layers.py       another implementation, same checks (missing ops skip)
+    pytest --impl my_layers.py       another implementation, same checks (missing ops skip); the
+                                     self-tests (tests/meta, tests/handwritten, tests/bench) are
+                                     not collected
     pytest --samples 200 --seed 3    more samples, another seed (test ids stay reproducible)
     pytest --dtype float32           run the implementation in float32 against float64 oracles
     pytest --mutant 'staged:= instead of += at the sigx fork'   see a planted bug get caught
@@ -17,8 +19,8 @@ import pytest
 from gradref.pytest_plugin import add_options    # the editable install maps cases/gradref/ there
 
 from cases import oracles, pytest_checks
-from cases.pytest_checks import (SETTINGS, ConventionDiffers, assert_passes,  # noqa: F401
-                                 assert_subgradient, checked, implementation, kink_checked)
+from cases.pytest_checks import (SETTINGS, checked, implementation,  # noqa: F401  (fixtures)
+                                 kink_checked)
 
 # pytest-html, when installed: failing checks carry their circuit and heatmaps in its report
 pytest_plugins = ("cases.pytest_pictures",)
@@ -34,7 +36,21 @@ def pytest_configure(config):
     pytest_checks.configure(config, mutant=config.getoption("mutant"))
 
 
-BENCH = Path(__file__).parent / "tests" / "bench"
+TESTS = Path(__file__).parent / "tests"
+BENCH = TESTS / "bench"
+# What tests gradref itself, not the implementation under test: the machinery's self-tests, the
+# handwritten reference's own claims, the benchmarks. Not collected for an outside --impl, whose
+# run is tests/test_reference.py and tests/test_golden.py.
+GRADREF_ITSELF = (TESTS / "meta", TESTS / "handwritten", BENCH)
+
+
+def pytest_ignore_collect(collection_path, config):
+    """An outside implementation's run collects its checks only."""
+    settings = pytest_checks.settings(config)
+    if settings is not None and not settings.impl.own and any(
+            collection_path == d or d in collection_path.parents for d in GRADREF_ITSELF):
+        return True
+    return None
 
 
 def pytest_collection_finish(session):

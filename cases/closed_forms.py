@@ -1,5 +1,5 @@
 """Functions whose derivatives are known in closed form: the finite-difference oracle's own test
-(tests/test_fd_oracle.py) and its calibration (`gradref reliability`) measure its true error
+(tests/meta/test_fd_oracle.py) and its calibration (`gradref reliability`) measure its true error
 on them, badly scaled inputs included."""
 
 import jax.numpy as jnp

@@ -123,10 +123,6 @@ def compare(label: str, names: tuple, got: tuple, expected: tuple, bound: float,
         f"{bound:.1e}{probe}"), ratios[k])
 
 
-def _blocks(case: Case) -> np.ndarray:
-    return np.cumsum([0] + [int(np.prod(a.shape, dtype=np.int64)) for a in case.diff_args])
-
-
 def fd_errors(case: Case, G: np.ndarray, ov: oracles.OracleValues, rows, bound: float,
               slack: np.ndarray | None = None):
     """Finite-difference comparison of flattened gradients G (S, E) for the samples `rows`.
@@ -138,7 +134,7 @@ def fd_errors(case: Case, G: np.ndarray, ov: oracles.OracleValues, rows, bound: 
     fd_error = FD_SAFETY * ov.fd_truncation[rows] + ov.fd_rounding[rows]
     finite = np.isfinite(G).all(axis=1)
     if case.fd_mode == "full":
-        parts = _blocks(case)
+        parts = case.grad_offsets
         fd = est / h
         split = lambda x: tuple(x[:, parts[k]:parts[k + 1]] for k in range(len(parts) - 1))  # noqa: E731
         scales = np.repeat(_scales(split(fd)), np.diff(parts), axis=1)
@@ -169,7 +165,7 @@ def _fd_message(case: Case, got, est, tol, error: float, bound: float, bad, j: i
                 f"off; worst direction {j}: <g, u> = {float(got[j])!r}, finite differences "
                 f"{float(est[j])!r} +- {tol[j]:.2e}; normwise error {error:.2e}. A directional "
                 "check cannot point at an entry: test_matches_jax can")
-    parts = _blocks(case)
+    parts = case.grad_offsets
     k = int(np.searchsorted(parts, j, side="right") - 1)
     arg = case.diff_args[k]
     idx = np.unravel_index(j - parts[k], arg.shape) if arg.shape else ()

@@ -52,10 +52,10 @@ from jax.flatten_util import ravel_pytree
 
 from . import oracles
 from .impl import Implementation
-from .sampling import Sample, case_key, fd_steps
+from .sampling import Sample, case_key
 from .spec import Case
 from .tolerance import (FD_COND, FD_SAFETY, KINK_DOUTS, KINK_PIECES, KINK_RANDOM_DIRECTIONS,
-                        PIECE_STEP, rtol)
+                        PIECE_STEP, fd_steps, rtol)
 
 STATUSES = ("passed", "convention differs", "failed")   # worst last
 NOT_REACHABLE = "no golden sits on the kink"
@@ -92,7 +92,7 @@ def points(case: Case) -> list:
         return []
     from .check import golden_sample
     return [(k, g) for k, g in enumerate(case.goldens)
-            if case.kink_distance(*golden_sample(case, g).arrays.values()) == 0]
+            if case.distance_to_kink(golden_sample(case, g).arrays) == 0]
 
 
 def samples(case: Case, seed: int = 0) -> list[Sample]:
@@ -146,7 +146,7 @@ def direction_name(case: Case, j: int) -> str:
     """How a message names direction j of `directions`."""
     n = case.n_diff_elements
     if j < n:
-        parts = np.cumsum([0] + [int(np.prod(a.shape, dtype=np.int64)) for a in case.diff_args])
+        parts = case.grad_offsets
         k = int(np.searchsorted(parts, j, side="right") - 1)
         arg = case.diff_args[k]
         idx = np.unravel_index(j - parts[k], arg.shape) if arg.shape else ()
@@ -231,7 +231,7 @@ def _differences(case: Case, g: np.ndarray, declared: np.ndarray, most: int = 3)
     """'dx[2] = 1 where the declared convention gives 0, ...' for the entries that differ most."""
     off = np.argsort(-np.abs(g - declared), kind="stable")[:most]
     names = []
-    parts = np.cumsum([0] + [int(np.prod(a.shape, dtype=np.int64)) for a in case.diff_args])
+    parts = case.grad_offsets
     for j in off:
         if np.abs(g[j] - declared[j]) <= 1e-12 * max(1.0, abs(declared[j])):
             break

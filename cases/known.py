@@ -20,6 +20,7 @@ from pathlib import Path
 from .catalogue import CASES
 from .check import CHECKS, CaseResult
 from .impl import ImplementationError
+from .sampling import sample_id
 
 GOLDEN_TEST = "test_implementation_matches_golden"
 _PARAM = re.compile(r"(?P<case>.+)-(?P<kind>[sg])(?P<index>\d+)")
@@ -54,7 +55,7 @@ class Entry:
         return self.text == nodeid or self.tail == name or (case is not None and self.tail == case)
 
     def matches_check(self, case: str, sample: int, check: str) -> bool:
-        return self.tail == case or self.tail == f"{CHECKS[check]}[{case}-s{sample}]"
+        return self.tail == case or self.tail == f"{CHECKS[check]}[{sample_id(case, sample)}]"
 
 
 _NAMES = {c.name for c in CASES}

@@ -9,15 +9,7 @@ from __future__ import annotations
 
 import shlex
 
-from .group_a import MUTANTS_A
-from .group_b import MUTANTS_B
-from .group_c_layers import MUTANTS_C_LAYERS
-from .group_c_layer_utils import MUTANTS_C_LAYER_UTILS
-from .group_c_fc_net import MUTANTS_C_FC_NET
-from .group_c_cnn import MUTANTS_C_CNN
-from .group_c_captioning import MUTANTS_C_CAPTIONING
-from .group_c_rnn import MUTANTS_C_RNN
-from .group_d import MUTANTS_D
+from .catalogue import MUTANTS
 from .impl import Implementation, handwritten, mutated
 from .spec import CaseError, Mutant
 
@@ -48,7 +40,3 @@ def find(mutant_id: str) -> Mutant:
             return m
     raise CaseError(f"no mutant {mutant_id!r}; list them with: gradref mutants")
 
-
-MUTANTS: tuple[Mutant, ...] = (MUTANTS_A + MUTANTS_B + MUTANTS_C_LAYERS + MUTANTS_C_LAYER_UTILS
-                                + MUTANTS_C_RNN + MUTANTS_C_FC_NET + MUTANTS_C_CNN
-                                + MUTANTS_C_CAPTIONING + MUTANTS_D)

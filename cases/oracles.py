@@ -28,8 +28,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
-from .spec import Arg, Case, CaseError, Integers
-from .tolerance import FD_COND, FD_DIRECTIONS, FD_STEP, FD_STEP_FLOOR, PROBE_SLACK
+from .spec import Arg, Case, CaseError, Integers, elements
+from .tolerance import FD_COND, FD_DIRECTIONS, PROBE_SLACK, fd_steps
 
 jax.config.update("jax_enable_x64", True)
 
@@ -158,7 +158,7 @@ def _one_fd(case, diff, nondiff, douts, directions, outs=None, phi_gap=0.0):
     (`outs`: the forward at the sample, when already computed; `phi_gap`: |float32 - float64|
     of <dout, f>, which raises the rounding bound where the forward cancels)."""
     z, unravel = ravel_pytree(diff)
-    h = FD_STEP * jnp.maximum(jnp.abs(z), FD_STEP_FLOOR)
+    h = fd_steps(z, jnp)
     if directions is None:
         directions = jnp.eye(z.size, dtype=z.dtype)
     U = directions.astype(z.dtype) * h                                           # one step vector per row
@@ -300,8 +300,7 @@ def forget(case: Case) -> None:
 def block_size(case: Case) -> int:
     """Samples per compiled call: the largest power of two up to CHUNK_SAMPLES whose FD points
     (6K per sample, each E + io floats) stay within CHUNK_FLOATS."""
-    io = sum(int(np.prod(a.shape, dtype=np.int64)) for a in case.arrays)
-    io += sum(int(np.prod(s, dtype=np.int64)) for s in output_shapes(case))
+    io = case.n_input_elements + sum(elements(s) for s in output_shapes(case))
     e = case.n_diff_elements
     k = FD_DIRECTIONS if case.fd_mode == "directional" else e
     size = CHUNK_SAMPLES

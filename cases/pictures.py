@@ -26,6 +26,7 @@ from .circuit import trace
 from .draw import FORMATS, Judged, PictureError, digraph, render
 from .heatmap import heatmap
 from .impl import Implementation
+from .sampling import sample_id
 from .spec import Case, CaseError
 from .tolerance import rtol
 
@@ -67,7 +68,7 @@ def sample_point(case: Case, which, seed: int = 0, dtype: str = "float64") -> Po
     i = _index(which, "s", case, "sample")
     blk = check.draw(case, seed, i, i + 1)
     ov = check.oracle_values(case, seed, blk, dtype)
-    return Point(case, f"sample {case.name}-s{i}, seed {seed}", blk.sample(0),
+    return Point(case, f"sample {sample_id(case.name, i)}, seed {seed}", blk.sample(0),
                  tuple(g[0] for g in ov.grads),
                  tuple(p[0] for p in ov.probe_grads) if ov.probe_grads else None)
 
@@ -134,7 +135,7 @@ def run_at(point: Point, impl: Implementation, dtype: str = "float64") -> Run:
     slack = None if point.probe is None else tuple(compare.probe_scale(t) * p for p in point.probe)
     limits = compare.allowed(one(point.expected), one(slack), rtol(t))
     other = False
-    if case.kink and case.kink_distance(*point.sample.arrays.values()) == 0:
+    if case.kink and case.distance_to_kink(point.sample.arrays) == 0:
         v = kinks.judge_point(case, grads, problems, point.sample, point.label, 0, t)
         other = v.status == "convention differs"
         run.kink = {"passed": "on the kink: the declared convention",

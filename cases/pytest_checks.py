@@ -24,6 +24,7 @@ import pytest
 
 from . import catalogue, check, kinks, known, mutants, worker
 from .impl import Implementation, ImplementationError, handwritten, load
+from .sampling import sample_id
 from .spec import Case, CaseError, Mutant
 
 
@@ -115,7 +116,7 @@ def parametrize(metafunc, settings: Settings) -> None:
     exactly on a kink, `relu-k0`; `golden`: one per golden, `staged-g0`."""
     if "case_sample" in metafunc.fixturenames:
         params = [(c, i) for c in settings.cases for i in range(settings.samples)]
-        metafunc.parametrize("case_sample", params, ids=[f"{c.name}-s{i}" for c, i in params])
+        metafunc.parametrize("case_sample", params, ids=[sample_id(c.name, i) for c, i in params])
     if "kink_sample" in metafunc.fixturenames:
         params = [(c, j) for c in settings.cases
                   for j in range(len(kinks.samples(c, settings.seed)))]

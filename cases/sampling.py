@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .spec import Case, CaseError, Drawn
-from .tolerance import FD_DIRECTIONS, FD_STEP, FD_STEP_FLOOR, KINK_CLEARANCE
+from .tolerance import FD_DIRECTIONS, KINK_CLEARANCE, fd_steps
 
 MAX_REDRAWS = 1000
 SAMPLE_BLOCK = 64          # samples drawn together ...
@@ -32,11 +32,17 @@ def case_key(name: str) -> int:
 @functools.lru_cache(maxsize=None)
 def sample_block(case: Case) -> int:
     """Samples per drawing block: SAMPLE_BLOCK, halved while a block passes SAMPLE_BLOCK_FLOATS."""
-    size = sum(int(np.prod(a.shape, dtype=np.int64)) for a in case.arrays)
+    size = case.n_input_elements
     b = SAMPLE_BLOCK
     while b > 1 and b * size > SAMPLE_BLOCK_FLOATS:
         b //= 2
     return b
+
+
+def sample_id(case_name: str, index: int) -> str:
+    """Sample `index` of a case as test ids, reproduce lines, reports and vectors name it:
+    `staged-s3`."""
+    return f"{case_name}-s{index}"
 
 
 @dataclass
@@ -49,12 +55,7 @@ class Sample:
 
     @property
     def id(self) -> str:
-        return f"{self.case.name}-s{self.index}"
-
-
-def fd_steps(x: np.ndarray) -> np.ndarray:
-    """Per-element finite-difference step h_i = FD_STEP * max(|x_i|, FD_STEP_FLOOR)."""
-    return FD_STEP * np.maximum(np.abs(x), FD_STEP_FLOOR)
+        return sample_id(self.case.name, self.index)
 
 
 def fd_reach(case: Case, arrays: dict) -> float:
@@ -84,7 +85,7 @@ def _too_close(case: Case, arrays: dict, n: int) -> np.ndarray:
         return np.zeros(n, dtype=bool)
     reach = np.max([fd_steps(arrays[a.name].reshape(n, -1)).max(axis=1, initial=0.0)
                     for a in case.diff_args], axis=0)
-    distance = np.array([float(case.kink_distance(*(x[i] for x in arrays.values())))
+    distance = np.array([case.distance_to_kink({k: x[i] for k, x in arrays.items()})
                          for i in range(n)])
     return ~(distance > KINK_CLEARANCE * reach)
 
@@ -139,7 +140,7 @@ class Block:
 
     @property
     def ids(self) -> list[str]:
-        return [f"{self.case.name}-s{i}" for i in range(self.start, self.start + len(self))]
+        return [sample_id(self.case.name, i) for i in range(self.start, self.start + len(self))]
 
     def sample(self, j: int) -> Sample:
         """Row j as a Sample (views; [j, ...] keeps a scalar input a 0-d array)."""

@@ -18,6 +18,11 @@ class CaseError(ValueError):
     """A case record, or a request about a case, that cannot work. The message names the case."""
 
 
+def elements(shape) -> int:
+    """How many entries an array of this shape has (1 for a scalar's ())."""
+    return int(np.prod(shape, dtype=np.int64))
+
+
 # --- Domains: how one input is drawn. Each is a small frozen record with `draw(rng, shape)`. -----
 
 @dataclass(frozen=True)
@@ -171,8 +176,10 @@ class Case:
     outputs    names of the outputs, in order (a multi-output op's backward takes one dout each)
     style      "pair" (forward/backward) or "loss" (`op(*args) -> (loss, grads)`, upstream 1)
     kink       the convention at non-differentiable points ("" where the op is smooth)
-    kink_distance  (*arrays) -> how far, in max-norm over the differentiable inputs, the sample is
-               from the nearest kink; samplers redraw samples closer than the FD steps reach
+    kink_distance  (*args) -> how far, in max-norm over the differentiable inputs, the sample is
+               from the nearest kink; samplers redraw samples closer than the FD steps reach. It
+               takes the case's arguments as `reference` does, fixed parameters included
+               (Case.distance_to_kink calls it)
     goldens    numbers the source prints
     model      loss style only: the op is a model class's `loss`, called as `Model` says
     beyond_contract  why the source never asks for this case ("" when it does: the usual case).
@@ -210,8 +217,19 @@ class Case:
         return tuple("d" + a.name for a in self.diff_args)
 
     @functools.cached_property
+    def n_input_elements(self) -> int:
+        """Entries of one sample's array inputs, differentiable or not."""
+        return sum(elements(a.shape) for a in self.arrays)
+
+    @functools.cached_property
     def n_diff_elements(self) -> int:
-        return sum(int(np.prod(a.shape, dtype=np.int64)) for a in self.diff_args)
+        return sum(elements(a.shape) for a in self.diff_args)
+
+    @functools.cached_property
+    def grad_offsets(self) -> np.ndarray:
+        """Where each gradient starts in the flattened gradient (all of them, in input order), and
+        last where they end: entries offsets[k]:offsets[k + 1] are d<diff_args[k]>."""
+        return np.cumsum([0] + [elements(a.shape) for a in self.diff_args])
 
     @functools.cached_property
     def functions(self) -> tuple[str, ...]:
@@ -238,6 +256,17 @@ class Case:
         return (f"{', '.join(self.outputs)}, cache = {self.functions[0]}({names}); "
                 f"{', '.join(self.grad_names)} = {self.functions[1]}("
                 f"{', '.join('d' + o for o in self.outputs)}, cache)")
+
+    def arguments(self, arrays: dict) -> tuple:
+        """One sample's positional arguments, as `reference` and `kink_distance` take them: its
+        arrays (by name) and the fixed parameters' values, in call order."""
+        return tuple(arrays[a.name] if isinstance(a, Arg) else a.value for a in self.args)
+
+    def distance_to_kink(self, arrays: dict) -> float:
+        """How far one sample (its arrays by name) is from the nearest kink; inf where smooth."""
+        if self.kink_distance is None:
+            return float("inf")
+        return float(self.kink_distance(*self.arguments(arrays)))
 
     @functools.cached_property
     def fd_mode(self) -> str:
@@ -348,3 +377,11 @@ class Mutant:
     @property
     def id(self) -> str:
         return f"{self.case}:{self.bug}"
+
+
+def planted_in(cases: tuple[str, ...], function: str, *edits: tuple) -> tuple[Mutant, ...]:
+    """The same bugs planted in a function that several cases run, each to be rejected by every
+    one of those cases: a Mutant per case and edit, case by case. An edit is (old, new, bug,
+    kind), as Mutant takes them."""
+    return tuple(Mutant(case, function, old, new, bug, kind=kind)
+                 for case in cases for old, new, bug, kind in edits)

@@ -40,6 +40,14 @@ SCALE_FLOOR = 1e-2
 # relative to the input so that badly scaled inputs (1e-3, 1e3) are stepped in proportion.
 FD_STEP = 1e-3
 FD_STEP_FLOOR = 1e-2
+
+
+def fd_steps(x, xp=np):
+    """The step of each element, h_i = FD_STEP * max(|x_i|, FD_STEP_FLOOR): of NumPy arrays (the
+    samplers keep kinks beyond reach of it), or with xp=jax.numpy of traced ones (the oracle)."""
+    return FD_STEP * xp.maximum(xp.abs(x), FD_STEP_FLOOR)
+
+
 # Two Richardson steps from D(h), D(h/2), D(h/4) (see oracles.py); the gap between them
 # over-estimates the error of the finer one about 15-fold, so a small safety factor suffices.
 FD_SAFETY = 2.0
@@ -58,7 +66,7 @@ KINK_CLEARANCE = 4.0
 # moves the last digit (catalogue, "golden values").
 GOLDEN_RTOL = 1e-15
 
-# Committed vectors vs a fresh export (tests/test_vectors.py). Inputs, upstream gradients,
+# Committed vectors vs a fresh export (tests/meta/test_vectors.py). Inputs, upstream gradients,
 # directions, FD steps, ids and structure come from NumPy's generators and one IEEE multiply, so
 # they are compared exactly. The values computed through XLA and LAPACK are not bit-stable across
 # machines: jaxlib calls SciPy's bundled OpenBLAS for LU and triangular solves (slogdet, inv), and

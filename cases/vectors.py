@@ -30,7 +30,7 @@ from .compare import judge, probe_scale
 from .impl import Implementation, ImplementationError
 from .worker import WorkerDied
 from .sampling import Sample
-from .spec import Arg, Case, CaseError, Integers, Model, Static
+from .spec import Arg, Case, CaseError, Integers, Model, Static, elements
 from .tolerance import (FD_COND, FD_DIRECTIONS, FD_SAFETY, FD_STEP, FD_STEP_FLOOR, PROBE_SLACK,
                         SCALE_FLOOR, VECTOR_DRIFT_ULPS, rtol)
 
@@ -79,10 +79,9 @@ def _ctor_of(ctor: dict) -> dict:
 
 def numbers_per_sample(case: Case) -> int:
     shapes = oracles.output_shapes(case)
-    size = lambda s: int(np.prod(s, dtype=np.int64))   # noqa: E731
     e = case.n_diff_elements
     k = FD_DIRECTIONS if case.fd_mode == "directional" else e
-    return (sum(size(a.shape) for a in case.arrays) + 2 * sum(size(s) for s in shapes)
+    return (case.n_input_elements + 2 * sum(elements(s) for s in shapes)
             + 2 * e + 3 * k + (k * e if case.fd_mode == "directional" else 0))
 
 
@@ -152,11 +151,9 @@ def kink_entries(case: Case, seed: int) -> list[dict]:
     for s in kinks.samples(case, seed):
         h, signs, W = kinks.directions(case, s, seed)
         o = kinks.oracle(case, s, kinks.step_vectors(h, signs), W)
-        declared, at = {}, 0
-        for a, g in zip(case.diff_args, case.grad_names):
-            size = int(np.prod(a.shape, dtype=np.int64))
-            declared[g] = o.declared[at:at + size].reshape(a.shape).tolist()
-            at += size
+        at = case.grad_offsets
+        declared = {g: o.declared[at[k]:at[k + 1]].reshape(a.shape).tolist()
+                    for k, (a, g) in enumerate(zip(case.diff_args, case.grad_names))}
         out.append({"id": kinks.sample_id(case, s.index),
                     "inputs": {k: v.tolist() for k, v in s.arrays.items()},
                     "upstream": {n: d.tolist() for n, d in zip(case.outputs, s.douts)},

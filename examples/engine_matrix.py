@@ -38,7 +38,7 @@ ENGINES = {   # column -> adapter
 NODE_RESULTS = "examples/node/results.json"   # the JavaScript column (ignored by git)
 DTYPES = ("float64", "float32")
 SHORT = {"passed": "pass", "failed": "FAIL", "convention differs": "conv"}
-KINDS = {   # kind of kink -> the kinked cases of that kind (tests/test_engines.py reads it too)
+KINDS = {   # kind of kink -> the kinked cases of that kind (tests/meta/test_engines.py reads it too)
     "relu'(0)": ("relu", "relu_layer", "xor_net", "xor_net_book", "mlp_cross_entropy",
                  "micrograd_readme", "case_study_net_loss", "two_layer_net_loss",
                  "two_layer_net_toy"),

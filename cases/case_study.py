@@ -12,17 +12,14 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import conventions
-from .group_c_rnn import RELU_KINK, relu_hidden_kink
-from .spec import Arg, Case, Golden, Integers, Mutant, Normal, Static, Uniform
+from .neural_net import relu_hidden_kink
+from .spec import Arg, Case, Golden, Integers, Mutant, Normal, Static, Uniform, planted_in
 
 SCALAR = ()
 MODERATE = ("a saturated softmax (p_y = 1 - 5e-5 in a soak with scores of order 3) has a loss "
             "log(1 + tiny) whose rounding the finite differences cannot resolve, and a VJP that "
             "cancels to 1e-5 of its terms")
 DELTA = 10.0   # B7's margin in the notes' worked example
-
-HINGE_KINK = ("a margin s_j - s_y + delta of exactly 0: slope 1(m > 0) = 0 (the notes' "
-              "indicator; conventions.hinge); JAX's maximum would give 0.5")
 
 # B8: the linear-classification figure (cat image x, scores s = W x + b, class 2 is correct).
 B8 = {"W": np.array([[0.01, -0.05, 0.1, 0.05], [0.7, 0.2, 0.05, 0.16], [0.0, -0.45, -0.2, 0.03]]),
@@ -61,9 +58,9 @@ def _margins(s, y, delta):
     return m
 
 
-def hinge_kink(s, y):
+def hinge_kink(s, y, delta):
     """Moving s by h moves s_j - s_y by up to 2h."""
-    return float(np.min(_margins(s, y, DELTA)) / 2.0)
+    return float(np.min(_margins(s, y, delta)) / 2.0)
 
 
 def linear_hinge_kink(W, b, x, y):
@@ -99,7 +96,19 @@ def _case_study_at_kink():
                   at_kink=True)
 
 
-GROUP_B = (
+# --- goldens of more than a few lines, by case (each record below names its own) -----------------
+
+SOFTMAX_CROSS_ENTROPY_GOLDENS = (
+    Golden({"f": np.log([0.2, 0.3, 0.5]).tolist(), "y": 1},
+           {"loss": -np.log(0.3), "df": [0.2, -0.7, 0.5]},
+           "dL/df = p - 1(y): p = [0.2, 0.3, 0.5], y = 1 gives [0.2, -0.7, 0.5]"),
+    Golden({"f": [0.0, 0.0, 0.0], "y": 0},
+           {"loss": np.log(3.0), "df": [-2 / 3, 1 / 3, 1 / 3]},
+           "equal scores: the initial loss -log(1/3) = 1.1"),
+)
+
+
+CASES = (
     Case(
         name="fork_sum", op="fork_sum", source="B2 optimization-2 / micrograd: b = a + a",
         args=(Arg("a", SCALAR, Uniform(-5, 5)),),
@@ -121,12 +130,7 @@ GROUP_B = (
         args=(Arg("f", (3,), Uniform(-3, 3)), Arg("y", SCALAR, Integers(0, 3), diff=False)),
         reference=cross_entropy, style="loss", outputs=("loss",),
         # lists, not arrays: conftest finds a golden's index by ==
-        goldens=(Golden({"f": np.log([0.2, 0.3, 0.5]).tolist(), "y": 1},
-                        {"loss": -np.log(0.3), "df": [0.2, -0.7, 0.5]},
-                        "dL/df = p - 1(y): p = [0.2, 0.3, 0.5], y = 1 gives [0.2, -0.7, 0.5]"),
-                 Golden({"f": [0.0, 0.0, 0.0], "y": 0},
-                        {"loss": np.log(3.0), "df": [-2 / 3, 1 / 3, 1 / 3]},
-                        "equal scores: the initial loss -log(1/3) = 1.1")),
+        goldens=SOFTMAX_CROSS_ENTROPY_GOLDENS,
         notes="no mean: one example; y gets no gradient; scores in [-3, 3]: " + MODERATE,
     ),
     Case(
@@ -136,7 +140,7 @@ GROUP_B = (
               Arg("b2", (1, 3), Normal()), Arg("X", (6, 2), Normal(), diff=False),
               Arg("y", (6,), Integers(0, 3), diff=False), Static("reg", 0.1)),
         reference=case_study_net, style="loss", outputs=("loss",),
-        kink=RELU_KINK.replace("(h > 0)", "dhidden[hidden <= 0] = 0"),
+        kink=conventions.relu_hidden("dhidden[hidden <= 0] = 0"),
         kink_distance=relu_hidden_kink, goldens=(_case_study_at_kink(),),
         notes="the case study's shapes (2-D spiral points, biases (1, h)); penalty "
               "0.5 reg sum W^2, gradient reg W (not 2 reg W as in C5-C7); mean over N",
@@ -147,7 +151,7 @@ GROUP_B = (
         args=(Arg("s", (3,), Uniform(-12, 12)), Arg("y", SCALAR, Integers(0, 3), diff=False),
               Static("delta", DELTA)),
         reference=hinge, style="loss", outputs=("loss",),
-        kink=HINGE_KINK, kink_distance=hinge_kink,
+        kink=conventions.hinge_margin(), kink_distance=hinge_kink,
         goldens=(Golden({"s": [13.0, -7.0, 11.0], "y": 0}, {"loss": 8.0, "ds": [-1.0, 0.0, 1.0]},
                         "the notes: s = [13, -7, 11], y = 0, delta = 10 gives L = 8"),
                  Golden({"s": [0.0, 10.0, 5.0], "y": 1}, {"loss": 5.0, "ds": [0.0, -1.0, 1.0]},
@@ -167,7 +171,7 @@ GROUP_B = (
                                 [-2.0, 1.0, -0.5, -4.0]]},
                         "s = [3.5, 4, 4.5], y = 2: the margin of class 0 is exactly 0, slope 0 "
                         "(JAX's maximum would give db = [0.5, 1, -1.5])", at_kink=True),
-                 kink=HINGE_KINK.replace("delta", "1"), kink_distance=linear_hinge_kink),
+                 kink=conventions.hinge_margin("1"), kink_distance=linear_hinge_kink),
     _linear_case("linear_softmax_loss", "B8 linear-classify figure: softmax loss of s = W x + b",
                  cross_entropy,
                  Golden(B8, {"loss": 1.0401905694301092, "db": B8_SOFTMAX_DS,
@@ -197,7 +201,7 @@ GROUP_B = (
 
 SOFTMAX_VJP = "df = p * (dout - np.sum(dout * p, axis=-1, keepdims=True))"
 
-MUTANTS_B = (
+MUTANTS = (
     # B2 forks
     Mutant("fork_sum", "fork_sum_backward", "da += 1.0 * db", "da = 1.0 * db",
            "= instead of += at the fork", kind="fork overwrite"),
@@ -234,12 +238,11 @@ MUTANTS_B = (
     Mutant("linear_softmax_loss", "linear_softmax_loss", "db = 1.0 * ds", "db = np.ones_like(ds)",
            "db = 1 for every class", kind="ignored dout"),
     # B9 stable softmax
-    *(Mutant(case, "stable_softmax_backward", SOFTMAX_VJP, new, bug, kind=kind)
-      for case in ("stable_softmax", "stable_softmax_b9")
-      for new, bug, kind in (("df = p * (1 - p) * dout", "only the Jacobian's diagonal",
-                              "dropped path"),
-                             ("df = p * (dout - np.sum(dout, axis=-1, keepdims=True))",
-                              "<g, 1> instead of <g, p>", "wrong formula"))),
+    *planted_in(("stable_softmax", "stable_softmax_b9"), "stable_softmax_backward",
+                (SOFTMAX_VJP, "df = p * (1 - p) * dout", "only the Jacobian's diagonal",
+                 "dropped path"),
+                (SOFTMAX_VJP, "df = p * (dout - np.sum(dout, axis=-1, keepdims=True))",
+                 "<g, 1> instead of <g, p>", "wrong formula")),
     Mutant("stable_softmax", "stable_softmax_backward", SOFTMAX_VJP,
            "df = p * (dout - np.sum(dout * p))", "sums over the whole batch, not per row",
            kind="wrong axis"),

@@ -19,7 +19,7 @@ import pytest
 import cases
 from cases import check, cli
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MISBEHAVING = ROOT / "tests" / "fixtures" / "misbehaving"
 IMPORTS = ROOT / "tests" / "fixtures" / "misbehaving_imports"
 VECTORS = ROOT / "vectors"

@@ -1,5 +1,5 @@
 """The examples plug in like any layers file: an autograd engine written here, and PyTorch at a
-tie. (Every published engine's adapter over the whole catalogue: tests/test_engines.py.) The
+tie. (Every published engine's adapter over the whole catalogue: tests/meta/test_engines.py.) The
 Node.js example (examples/node) is judged from another language, through the vectors."""
 
 import json
@@ -13,7 +13,7 @@ import cases
 from cases import check, cli, kinks
 from cases.tolerance import GOLDEN_RTOL
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 VECTORS = ROOT / "vectors"
 

@@ -14,7 +14,7 @@ import numpy as np
 from jax import lax
 
 from . import conventions
-from .spec import Arg, Case, Golden, Integers, Mutant, Normal, Static, Uniform
+from .spec import Arg, Case, Golden, Integers, Mutant, Normal, Static, planted_in
 
 EPS = 1e-5   # the skeletons' default eps for every normalization
 
@@ -30,6 +30,12 @@ def _normalized(x, axes):
 def _channel(v):
     """A per-channel vector (C,) broadcast against (N, C, H, W)."""
     return v[None, :, None, None]
+
+
+def picked(log_p, y):
+    """log_p[n, y[n]] along the last axis, for any leading shape (the classifiers' and the
+    temporal softmax's correct-class entries)."""
+    return jnp.take_along_axis(log_p, y[..., None], axis=-1)[..., 0]
 
 
 def affine(x, w, b):
@@ -122,12 +128,10 @@ def pool_windows(x, pool_param):
     return windows.reshape(windows.shape[:4] + (ph * pw,))
 
 
-def max_pool_kink(pool_param):
+def max_pool_kink(x, pool_param):
     """Half the smallest gap between a window's max and its runner-up (both move by h)."""
-    def distance(x):
-        top2 = np.sort(pool_windows(x, pool_param), axis=-1)[..., -2:]
-        return np.min(top2[..., 1] - top2[..., 0]) / 2
-    return distance
+    top2 = np.sort(pool_windows(x, pool_param), axis=-1)[..., -2:]
+    return np.min(top2[..., 1] - top2[..., 0]) / 2
 
 
 RELU_KINK = "relu'(0) = 0 (jax.nn.relu's convention; jnp.maximum(x, 0) would give 0.5)"
@@ -215,12 +219,53 @@ def max_pool_case(name, source, x_shape, pool_param, goldens=()):
         backward="max_pool_backward_naive", source=source,
         args=(Arg("x", x_shape, Normal()), Static("pool_param", pool_param)),
         reference=max_pool, kink=POOL_KINK,
-        kink_distance=max_pool_kink(pool_param), goldens=goldens,
+        kink_distance=max_pool_kink, goldens=goldens,
         notes="overlapping windows (stride < pool size): the routed gradients add up",
     )
 
 
-GROUP_C_LAYERS = (
+# --- goldens of more than a few lines, by case (each record below names its own) -----------------
+
+RELU_GOLDENS = (
+    Golden({"x": [[-2.0, -1.0, 0.0, 1.0], [0.0, 0.5, -0.5, 3.0],
+                  [1e-300, -1e-300, 0.0, 2.0]]},
+           {"out": [[0.0, 0.0, 0.0, 1.0], [0.0, 0.5, 0.0, 3.0],
+                    [1e-300, 0.0, 0.0, 2.0]],
+            "dx": [[0.0, 0.0, 0.0, 1.0], [0.0, 1.0, 0.0, 1.0],
+                   [1.0, 0.0, 0.0, 1.0]]},
+           "relu'(0) = 0; the tiniest positive input passes", at_kink=True),
+)
+
+SOFTMAX_LOSS_N1_GOLDENS = (
+    Golden({"x": np.log(B5_P).tolist(), "y": [1]},
+           {"loss": float(-np.log(0.3)), "dx": [[0.2, -0.7, 0.5]]},
+           "B5: dL/df = p - 1(y), p = [0.2, 0.3, 0.5], y = 1"),
+    Golden({"x": B8_SCORES, "y": [2]}, {"loss": 1.0401905694301092, "dx": B8_DS},
+           "B8: the cat scores' softmax loss; dx is the figure's db"),
+)
+
+SVM_LOSS_GOLDENS = (
+    Golden({"x": [[1.0, 0.0, 2.0, 1.0, -1.0], [0.0, 0.0, 0.0, 0.0, 0.0],
+                  [2.0, 3.0, 1.0, 2.0, 0.0], [-1.0, 0.5, -0.5, -1.5, 0.5]],
+            "y": [0, 3, 1, 4]},
+           {"loss": 2.0, "dx": [[-0.5, 0.0, 0.25, 0.25, 0.0],
+                                [0.25, 0.25, 0.25, -1.0, 0.25],
+                                [0.0, 0.0, 0.0, 0.0, 0.0],
+                                [0.0, 0.25, 0.0, 0.0, -0.25]]},
+           "four margins exactly 0 (rows 0, 2, 2, 3): slope 0; row 2 has no "
+           "positive margin, so dx = 0 there", at_kink=True),
+)
+
+SVM_LOSS_N1_GOLDENS = (
+    Golden({"x": B8_SCORES, "y": [2]},
+           {"loss": 1.5800000000000018, "dx": [[0.0, 1.0, -1.0]]},
+           "B8: the cat scores' hinge loss 1.58"),
+    Golden({"x": [[0.0, 1.0, 2.0]], "y": [2]}, {"loss": 0.0, "dx": [[0.0, 0.0, 0.0]]},
+           "margin of class 1 exactly 0: slope 0", at_kink=True),
+)
+
+
+CASES = (
     Case(
         name="affine", op="affine", source="C1 a2 layers.py: affine layer, x (N, d1, d2) flattened",
         args=(Arg("x", (3, 2, 3), Normal()), Arg("w", (6, 4), Normal()), Arg("b", (4,), Normal())),
@@ -242,13 +287,7 @@ GROUP_C_LAYERS = (
         name="relu", op="relu", source="C2 a2 layers.py: ReLU",
         args=(Arg("x", (3, 4), Normal()),),
         reference=relu, kink=RELU_KINK, kink_distance=relu_kink,
-        goldens=(Golden({"x": [[-2.0, -1.0, 0.0, 1.0], [0.0, 0.5, -0.5, 3.0],
-                               [1e-300, -1e-300, 0.0, 2.0]]},
-                        {"out": [[0.0, 0.0, 0.0, 1.0], [0.0, 0.5, 0.0, 3.0],
-                                 [1e-300, 0.0, 0.0, 2.0]],
-                         "dx": [[0.0, 0.0, 0.0, 1.0], [0.0, 1.0, 0.0, 1.0],
-                                [1.0, 0.0, 0.0, 1.0]]},
-                        "relu'(0) = 0; the tiniest positive input passes", at_kink=True),),
+        goldens=RELU_GOLDENS,
     ),
     Case(
         name="softmax_loss", op="softmax_loss", source="C3 a1/a2 layers.py: softmax loss",
@@ -261,11 +300,7 @@ GROUP_C_LAYERS = (
         source="B5 case-study and B8 linear-classify: softmax loss of one example",
         args=(Arg("x", (1, 3), Normal()), Arg("y", (1,), Integers(0, 3), diff=False)),
         reference=softmax_loss, style="loss", outputs=("loss",),
-        goldens=(Golden({"x": np.log(B5_P).tolist(), "y": [1]},
-                        {"loss": float(-np.log(0.3)), "dx": [[0.2, -0.7, 0.5]]},
-                        "B5: dL/df = p - 1(y), p = [0.2, 0.3, 0.5], y = 1"),
-                 Golden({"x": B8_SCORES, "y": [2]}, {"loss": 1.0401905694301092, "dx": B8_DS},
-                        "B8: the cat scores' softmax loss; dx is the figure's db")),
+        goldens=SOFTMAX_LOSS_N1_GOLDENS,
         notes="moderate logits: a loss near 0 is -log(1 + tiny), relative error eps / loss",
     ),
     Case(
@@ -273,15 +308,7 @@ GROUP_C_LAYERS = (
         args=(Arg("x", (4, 5), Normal()), Arg("y", (4,), Integers(0, 5), diff=False)),
         reference=svm_loss, style="loss", outputs=("loss",),
         kink=SVM_KINK, kink_distance=svm_kink,
-        goldens=(Golden({"x": [[1.0, 0.0, 2.0, 1.0, -1.0], [0.0, 0.0, 0.0, 0.0, 0.0],
-                               [2.0, 3.0, 1.0, 2.0, 0.0], [-1.0, 0.5, -0.5, -1.5, 0.5]],
-                         "y": [0, 3, 1, 4]},
-                        {"loss": 2.0, "dx": [[-0.5, 0.0, 0.25, 0.25, 0.0],
-                                             [0.25, 0.25, 0.25, -1.0, 0.25],
-                                             [0.0, 0.0, 0.0, 0.0, 0.0],
-                                             [0.0, 0.25, 0.0, 0.0, -0.25]]},
-                        "four margins exactly 0 (rows 0, 2, 2, 3): slope 0; row 2 has no "
-                        "positive margin, so dx = 0 there", at_kink=True),),
+        goldens=SVM_LOSS_GOLDENS,
         notes="mean over N; integer labels y get no gradient",
     ),
     Case(
@@ -289,11 +316,7 @@ GROUP_C_LAYERS = (
         args=(Arg("x", (1, 3), Normal()), Arg("y", (1,), Integers(0, 3), diff=False)),
         reference=svm_loss, style="loss", outputs=("loss",),
         kink=SVM_KINK, kink_distance=svm_kink,
-        goldens=(Golden({"x": B8_SCORES, "y": [2]},
-                        {"loss": 1.5800000000000018, "dx": [[0.0, 1.0, -1.0]]},
-                        "B8: the cat scores' hinge loss 1.58"),
-                 Golden({"x": [[0.0, 1.0, 2.0]], "y": [2]}, {"loss": 0.0, "dx": [[0.0, 0.0, 0.0]]},
-                        "margin of class 1 exactly 0: slope 0", at_kink=True)),
+        goldens=SVM_LOSS_N1_GOLDENS,
     ),
     batchnorm_case("batchnorm", "C8 a2 layers.py: batchnorm, train mode, staged backward", BN_TRAIN),
     batchnorm_case("batchnorm_test", "C8 a2 layers.py: batchnorm, test mode (running statistics)",
@@ -359,15 +382,10 @@ GROUP_C_LAYERS = (
 )
 
 
-def _both(cases, function, old, new, bug, kind):
-    """One planted bug, to be caught by each of the cases that share the function."""
-    return tuple(Mutant(c, function, old, new, bug, kind=kind) for c in cases)
-
-
 BN_DX_ALT = "dx = gamma * ivar / N * (N * dout - dbeta - xhat * dgamma)"
 
-# Planted bugs: the default run of each case must reject every one (tests/test_mutants.py).
-MUTANTS_C_LAYERS = (
+# Planted bugs: the default run of each case must reject every one (tests/meta/test_mutants.py).
+MUTANTS = (
     # C1 affine
     Mutant("affine", "affine_backward", "db = np.sum(dout, axis=0)", "db = np.mean(dout, axis=0)",
            "db averaged over the batch", kind="missing scale"),
@@ -375,8 +393,9 @@ MUTANTS_C_LAYERS = (
            "dx left flat, (N, D) for x (N, d1, d2)", kind="shape"),
     Mutant("affine", "affine_backward", "db = np.sum(dout, axis=0)",
            "db = np.sum(dout, axis=0, dtype=np.float32)", "db summed in float32", kind="dtype"),
-    *_both(("affine", "affine_n1"), "affine_backward", "dw = x_row.T.dot(dout)",
-           "dw = dout.T.dot(x_row)", "transposed dw", kind="transposed"),
+    *planted_in(("affine", "affine_n1"), "affine_backward",
+                ("dw = x_row.T.dot(dout)", "dw = dout.T.dot(x_row)", "transposed dw",
+                 "transposed")),
     Mutant("affine_n1", "affine_backward", "db = np.sum(dout, axis=0)", "db = np.sum(dout, axis=1)",
            "db summed over the wrong axis", kind="wrong axis"),
     # C2 relu
@@ -395,16 +414,19 @@ MUTANTS_C_LAYERS = (
     Mutant("softmax_loss", "softmax_loss", "dshifted[np.arange(N), y] -= 1.0",
            "dshifted[:, y] -= 1.0", "subtracts 1 at every row's labels, not at (i, y_i)",
            kind="wrong index"),
-    *_both(("softmax_loss", "softmax_loss_n1"), "softmax_loss", "probs = exp_shifted / sum_exp",
-           "probs = exp_shifted", "p not normalized", kind="wrong formula"),
+    *planted_in(("softmax_loss", "softmax_loss_n1"), "softmax_loss",
+                ("probs = exp_shifted / sum_exp", "probs = exp_shifted",
+                 "p not normalized", "wrong formula")),
     Mutant("softmax_loss_n1", "softmax_loss", "dx = dshifted", "dx = -dshifted",
            "the gradient of the log-likelihood, not of the loss", kind="sign"),
     # C4 svm loss
-    *_both(("svm_loss", "svm_loss_n1"), "svm_loss", "dx[np.arange(N), y] -= np.sum(dhinge, axis=1)",
-           "dx[np.arange(N), y] -= 1.0 / N", "s_y counted once, not once per active margin",
-           kind="wrong formula"),
-    *_both(("svm_loss", "svm_loss_n1"), "svm_loss", "dhinge = dmargins * (margins > 0)",
-           "dhinge = dmargins", "inactive margins pass the gradient", kind="wrong formula"),
+    *planted_in(("svm_loss", "svm_loss_n1"), "svm_loss",
+                ("dx[np.arange(N), y] -= np.sum(dhinge, axis=1)",
+                 "dx[np.arange(N), y] -= 1.0 / N", "s_y counted once, not once per active margin",
+                 "wrong formula")),
+    *planted_in(("svm_loss", "svm_loss_n1"), "svm_loss",
+                ("dhinge = dmargins * (margins > 0)", "dhinge = dmargins",
+                 "inactive margins pass the gradient", "wrong formula")),
     Mutant("svm_loss", "svm_loss", "dmargins = np.full(margins.shape, 1.0 / N, dtype=x.dtype)",
            "dmargins = np.ones(margins.shape)", "dx not divided by N", kind="missing scale"),
     # C8 batchnorm, staged
@@ -450,16 +472,18 @@ MUTANTS_C_LAYERS = (
            "dx_pad[n, :, hs:hs + HH, ws:ws + WW] += w[f] * dout[n, f, i, j]",
            "dx_pad[n, :, hs:hs + HH, ws:ws + WW] = w[f] * dout[n, f, i, j]",
            "= instead of += where windows overlap", kind="fork overwrite"),
-    *_both(("conv", "conv_pad0"), "conv_backward_naive", "dw[f] += window * dout[n, f, i, j]",
-           "dw[f] = window * dout[n, f, i, j]", "= instead of += over the positions sharing w[f]",
-           kind="fork overwrite"),
+    *planted_in(("conv", "conv_pad0"), "conv_backward_naive",
+                ("dw[f] += window * dout[n, f, i, j]", "dw[f] = window * dout[n, f, i, j]",
+                 "= instead of += over the positions sharing w[f]", "fork overwrite")),
     # C13 max pool
-    *_both(("max_pool", "max_pool_ties"), "max_pool_backward_naive",
-           "dx[n, c, hs + k, ws + l] += dout[n, c, i, j]", "dx[n, c, hs + k, ws + l] = dout[n, c, i, j]",
-           "= instead of += where windows overlap", kind="fork overwrite"),
-    *_both(("max_pool", "max_pool_ties"), "max_pool_backward_naive",
-           "dx[n, c, hs + k, ws + l] += dout[n, c, i, j]", "dx[n, c, k, l] += dout[n, c, i, j]",
-           "the switch's offset within the window, not in x", kind="wrong index"),
+    *planted_in(("max_pool", "max_pool_ties"), "max_pool_backward_naive",
+                ("dx[n, c, hs + k, ws + l] += dout[n, c, i, j]",
+                 "dx[n, c, hs + k, ws + l] = dout[n, c, i, j]",
+                 "= instead of += where windows overlap", "fork overwrite")),
+    *planted_in(("max_pool", "max_pool_ties"), "max_pool_backward_naive",
+                ("dx[n, c, hs + k, ws + l] += dout[n, c, i, j]",
+                 "dx[n, c, k, l] += dout[n, c, i, j]",
+                 "the switch's offset within the window, not in x", "wrong index")),
     Mutant("max_pool", "max_pool_backward_naive",
            "dx = np.zeros(x.shape, dtype=np.result_type(dout, x))",
            "dx = np.zeros(x.shape, dtype=np.float32)", "dx accumulated in a float32 buffer",

@@ -3,7 +3,7 @@
 ThreeLayerConvNet(input_dim, num_filters, filter_size, hidden_dim, num_classes, weight_scale,
 reg, dtype), loss(X, y): conv - relu - 2x2 max pool - affine - relu - affine - softmax, the
 convolution keeping the spatial size (stride 1, pad (filter_size - 1) / 2); penalty
-0.5 reg sum W^2. Called in the model call style (group_c_fc_net.py); no state besides the
+0.5 reg sum W^2. Called in the model call style (fc_net.py); no state besides the
 parameters. Kinks: the convolution's ReLU, the pool's ties among positive values, the hidden
 ReLU; their golden zeroes filter 1 (its channel is 0 everywhere: every window ties at 0 and passes
 no gradient). The notebook's own check of this class is a loss near log(10) on random data and a
@@ -13,9 +13,9 @@ gradient check: no number to pin.
 import jax.numpy as jnp
 import numpy as np
 
-from . import group_c_layers as layers
-from .group_c_fc_net import linear_kink_distance, wave
-from .group_c_layer_utils import CONV, POOL, conv_relu_pool
+from . import layers
+from .fc_net import linear_kink_distance, wave
+from .layer_utils import CONV, POOL, conv_relu_pool
 from .spec import Arg, Case, Golden, Integers, Model, Mutant, Normal
 
 C, H, W, F, HH, M, K, N = 2, 4, 4, 3, 3, 4, 3, 3    # input (C, H, W), filters, hidden, classes, N
@@ -59,7 +59,7 @@ KINK = ("ReLU'(0) = 0 after the convolution and in the hidden layer; a max-pool 
         "window's first maximum; samples keep every ReLU input and every positive window's top "
         "two values clear of each other")
 
-GROUP_C_CNN = (
+CASES = (
     Case(
         name="three_layer_convnet", op="ThreeLayerConvNet",
         source="C12+C13+C1-C3 a2 cnn.py: ThreeLayerConvNet, 3x3 filters, reg = 0.1",
@@ -77,7 +77,7 @@ GROUP_C_CNN = (
 )
 
 CNN = "ThreeLayerConvNet"
-MUTANTS_C_CNN = (
+MUTANTS = (
     Mutant("three_layer_convnet", CNN, 'grads["W2"] += self.reg * W2', "pass",
            "dW2 misses the penalty's reg W2", kind="dropped path"),
     Mutant("three_layer_convnet", CNN,

@@ -21,7 +21,7 @@ import cases
 from cases import check, circuit, cli, pictures
 from cases.draw import fmt
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NOTES_OPS = str(ROOT / "tests" / "fixtures" / "student" / "notes_ops.py")
 
 

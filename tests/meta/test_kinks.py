@@ -11,14 +11,14 @@ import numpy as np
 import cases
 from cases import cli, kinks
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 KINK_CONVENTIONS = str(ROOT / "tests" / "fixtures" / "student" / "kink_conventions.py")
 
 
 def test_kink_samples_sit_exactly_on_a_kink_with_upstream_of_both_signs():
     for case in cases.CASES:
         ss = kinks.samples(case)
-        assert all(case.kink_distance(*s.arrays.values()) == 0 for s in ss), case.name
+        assert all(case.distance_to_kink(s.arrays) == 0 for s in ss), case.name
         if case.style == "pair" and ss:
             signs = {float(np.sign(d).max()) for s in ss for d in s.douts}
             assert signs == {1.0, -1.0}, case.name   # convex, then concave kinks of <dout, f>
@@ -26,7 +26,7 @@ def test_kink_samples_sit_exactly_on_a_kink_with_upstream_of_both_signs():
 
 def test_every_kinked_case_is_checked_at_its_kinks_but_the_unreachable_one():
     missing = [c.name for c in cases.CASES if c.kink and not kinks.samples(c)]
-    assert missing == ["micrograd_sanity"]   # its kink needs x = -2/3 (tests/test_golden.py)
+    assert missing == ["micrograd_sanity"]   # its kink needs x = -2/3 (test_catalogue_goldens.py)
 
 
 def test_report_tells_another_convention_from_a_wrong_tie(tmp_path):

@@ -9,7 +9,7 @@ import pytest
 import cases
 from cases import check, cli, vectors
 
-VECTORS = Path(__file__).resolve().parent.parent / "vectors"
+VECTORS = Path(__file__).resolve().parents[2] / "vectors"
 
 
 @pytest.fixture(scope="module")

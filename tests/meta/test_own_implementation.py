@@ -14,7 +14,7 @@ import pytest
 import cases
 from cases import cli
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 STUDENT = ROOT / "tests" / "fixtures" / "student"
 NOTES_OPS = str(STUDENT / "notes_ops.py")
 CS231N = str(STUDENT / "cs231n" / "layers.py")
@@ -52,6 +52,16 @@ def pytest_run(*argv):
     return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:randomly",
                            "tests/test_reference.py", *argv], cwd=ROOT, capture_output=True, text=True)
 
+
+
+def test_pytest_collects_only_the_checks_of_an_outside_implementation():
+    """`pytest --impl FILE` collects the implementation's checks (tests/test_reference.py and
+    tests/test_golden.py), none of gradref's own tests (tests/meta, tests/handwritten, tests/bench)."""
+    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "--collect-only", "--impl",
+                        NOTES_OPS], cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    files = {line.split("::")[0] for line in r.stdout.splitlines() if "::" in line}
+    assert files == {"tests/test_reference.py", "tests/test_golden.py"}
 
 # --- the notes' ops: two planted bugs, both found, at the right op -----------------------------
 

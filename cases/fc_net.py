@@ -32,9 +32,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import group_c_layers as layers
-from .group_c_layer_utils import ramp
-from .spec import Arg, Case, Golden, Integers, Model, Mutant, Normal
+from . import layers
+from .layer_utils import ramp
+from .spec import Arg, Case, Golden, Integers, Model, Mutant, Normal, elements, planted_in
 
 RELU_KINK = ("ReLU'(0) = 0: a hidden unit whose input is exactly 0 passes no gradient "
              "(jnp.maximum would give 0.5); samples keep every hidden pre-activation clear of 0")
@@ -150,7 +150,7 @@ def notebook_two_layer_net(N=3, D=5, H=50, C=7):
 def wave(shape, k):
     """0.6 cos(1.3 i + k) over the entries: a fixed input that is not a ramp (a layernorm of ramps
     is scale-free, and its gradient all but vanishes)."""
-    return 0.6 * np.cos(1.3 * np.arange(int(np.prod(shape))) + k).reshape(shape)
+    return 0.6 * np.cos(1.3 * np.arange(elements(shape)) + k).reshape(shape)
 
 
 def kink_inputs(case_args, unit=1, normalization=None):
@@ -159,7 +159,7 @@ def kink_inputs(case_args, unit=1, normalization=None):
     out = {}
     for k, a in enumerate(case_args):
         if isinstance(a.domain, Integers):
-            out[a.name] = (np.arange(int(np.prod(a.shape))) % a.domain.hi).reshape(a.shape).tolist()
+            out[a.name] = (np.arange(elements(a.shape)) % a.domain.hi).reshape(a.shape).tolist()
             continue
         v = wave(a.shape, k)
         if normalization and a.name in ("gamma1", "beta1"):
@@ -262,7 +262,7 @@ KINK_EXPECT = {
 }
 
 A2 = "a2 (2020+) fc_net.py: FullyConnectedNet"
-GROUP_C_FC_NET = (
+CASES = (
     two_layer_case("two_layer_net_fc", "C7 a1 (2020+) fc_net.py: TwoLayerNet, reg = 0", 0.0,
                    3.4702243556),
     two_layer_case("two_layer_net_fc_reg", "C7 a1 (2020+) fc_net.py: TwoLayerNet, reg = 1.0", 1.0,
@@ -282,7 +282,7 @@ RELU_THEN_NORM = ('            h, caches[i, "relu"] = relu_forward(h)           
 REG_GRAD = '        for i in range(1, L + 1):\n            grads[f"W{i}"] += self.reg'
 DROPOUT_BACK = 'dh = dropout_backward(dh, caches[i, "dropout"])'
 
-MUTANTS_C_FC_NET = (
+MUTANTS = (
     Mutant("two_layer_net_fc_reg", "fc_net.TwoLayerNet", 'grads["W1"] += self.reg * W1', "pass",
            "dW1 misses the penalty's reg W1", kind="dropped path"),
     Mutant("two_layer_net_fc_reg", "fc_net.TwoLayerNet", 'grads["W2"] += self.reg * W2',
@@ -300,10 +300,10 @@ MUTANTS_C_FC_NET = (
            "batchnorm applied after the ReLU instead of before", kind="wrong formula"),
     Mutant("fc_net_layernorm", FC, NORM_THEN_RELU, RELU_THEN_NORM,
            "layernorm applied after the ReLU instead of before", kind="wrong formula"),
-    *(Mutant(c, FC, 'grads[f"gamma{i}"], grads[f"beta{i}"] = dgamma, dbeta',
-             'grads[f"gamma{i}"], grads[f"beta{i}"] = dbeta, dgamma', "dgamma and dbeta swapped",
-             kind="wrong index")
-      for c in ("fc_net_batchnorm", "fc_net_layernorm")),
+    *planted_in(("fc_net_batchnorm", "fc_net_layernorm"), FC,
+                ('grads[f"gamma{i}"], grads[f"beta{i}"] = dgamma, dbeta',
+                 'grads[f"gamma{i}"], grads[f"beta{i}"] = dbeta, dgamma',
+                 "dgamma and dbeta swapped", "wrong index")),
     Mutant("two_layer_net_fc", "fc_net.TwoLayerNet", "h, cache1 = affine_relu_forward(X, W1, b1)",
            "h, cache1 = affine_relu_forward(X, W1, 0 * b1)", "b1 left out of the forward",
            kind="wrong formula"),

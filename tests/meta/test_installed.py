@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ("pyproject.toml", "README.md", "cases", "handwritten", "vectors")
 
 GOOD = """from gradref.handwritten import staged_forward, staged_backward, sigmoid_forward, sigmoid_backward

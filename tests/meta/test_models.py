@@ -16,7 +16,7 @@ import cases
 from cases import check, cli, worker
 from cases.tolerance import GOLDEN_RTOL
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 STUDENT = ROOT / "tests" / "fixtures" / "student"
 A1 = STUDENT / "assignment1" / "cs231n"
 A2 = STUDENT / "assignment2" / "cs231n"

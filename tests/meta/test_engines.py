@@ -18,7 +18,7 @@ import pytest
 import cases
 from cases import report
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SAMPLES = 2   # random samples per case: the oracles and the kink samples do the rest
 
 

@@ -18,8 +18,8 @@ reduce_window max-pool routes a tie to the first maximum, the conventions themse
 
 import numpy as np
 
-from . import group_c_layers as layers
-from .spec import Arg, Case, Golden, Mutant, Normal, Static
+from . import layers
+from .spec import Arg, Case, Golden, Mutant, Normal, Static, elements
 
 CONV = {"stride": 1, "pad": 1}
 POOL = {"pool_height": 2, "pool_width": 2, "stride": 2}
@@ -113,27 +113,27 @@ def affine_relu_kink(x, w, b):
 
 
 def affine_norm_relu_kink(axis):
-    def distance(x, w, b, gamma, beta):
+    def distance(x, w, b, gamma, beta, norm_param):
         a, s = affine_sensitivity(x, w)
         an, s_n = norm_sensitivity(a + b, s, gamma, axis)
         return relu_gap(an + beta, s_n)
     return distance
 
 
-def conv_relu_kink(x, w, b):
-    a, s = conv_sensitivity(x, w, b, CONV)
+def conv_relu_kink(x, w, b, conv_param):
+    a, s = conv_sensitivity(x, w, b, conv_param)
     return relu_gap(a, s)
 
 
-def conv_bn_relu_kink(x, w, b, gamma, beta):
-    a, s = conv_sensitivity(x, w, b, CONV)
+def conv_bn_relu_kink(x, w, b, gamma, beta, conv_param, bn_param):
+    a, s = conv_sensitivity(x, w, b, conv_param)
     an, s_n = norm_sensitivity(a, s, gamma[None, :, None, None], (0, 2, 3))
     return relu_gap(an + beta[None, :, None, None], s_n)
 
 
-def conv_relu_pool_kink(x, w, b):
-    a, s = conv_sensitivity(x, w, b, CONV)
-    return min(relu_gap(a, s), pool_gap(np.maximum(a, 0.0), s, POOL))
+def conv_relu_pool_kink(x, w, b, conv_param, pool_param):
+    a, s = conv_sensitivity(x, w, b, conv_param)
+    return min(relu_gap(a, s), pool_gap(np.maximum(a, 0.0), s, pool_param))
 
 
 STUDENTS_OWN = ("layer_utils.py has no such sandwich: students add it, with signatures of their "
@@ -148,7 +148,7 @@ POOL_KINK = (RELU_KINK + "; a max-pool tie goes to the window's first maximum in
 
 def ramp(shape, lo, hi):
     """np.linspace(lo, hi) over the array, as the notebooks fill their test inputs."""
-    return np.linspace(lo, hi, num=int(np.prod(shape))).reshape(shape)
+    return np.linspace(lo, hi, num=elements(shape)).reshape(shape)
 
 
 def zero_unit(w, b, j):
@@ -186,7 +186,7 @@ def sandwich(name, source, args, reference, kink_distance, golden, notes, kink=R
 
 X_CONV, W_CONV = Arg("x", (2, 2, 4, 4), Normal()), Arg("w", (3, 2, 3, 3), Normal(0.5))
 
-GROUP_C_LAYER_UTILS = (
+CASES = (
     sandwich("affine_relu", "C1+C2 a2 layer_utils.py: affine - relu",
              (Arg("x", (3, 2, 2), Normal()), Arg("w", (4, 3), Normal()), Arg("b", (3,), Normal())),
              affine_relu, affine_relu_kink,
@@ -245,7 +245,7 @@ GROUP_C_LAYER_UTILS = (
 )
 
 
-MUTANTS_C_LAYER_UTILS = (
+MUTANTS = (
     Mutant("affine_relu", "affine_relu_backward", "da = relu_backward(dout, relu_cache)",
            "da = dout", "the ReLU skipped in the backward", kind="wrong formula"),
     Mutant("affine_relu", "affine_relu_backward", "dx, dw, db = affine_backward(da, fc_cache)",

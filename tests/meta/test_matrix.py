@@ -8,7 +8,7 @@ import pytest
 
 from cases import check, cli, matrix
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MISBEHAVING = ROOT / "tests" / "fixtures" / "misbehaving"
 CASES = ("multiply", "chain_rule", "reciprocal", "max_gate")
 WRONG_MULTIPLY = '''"""multiply with its dx doubled: a planted bug."""

@@ -4,7 +4,7 @@ CaptioningRNN(word_to_idx, input_dim, wordvec_dim, hidden_dim, cell_type, dtype)
 loss(features, captions): h0 = features W_proj + b_proj, the words captions[:, :-1] embedded,
 an RNN or LSTM over them, scores h W_vocab + b_vocab, and the temporal softmax loss against
 captions[:, 1:] with <NULL> targets masked out, summed over t and averaged over N. Called in the
-model call style (group_c_fc_net.py); no state besides the parameters; smooth (no kinks).
+model call style (fc_net.py); no state besides the parameters; smooth (no kinks).
 
 Shapes and goldens: RNN_Captioning.ipynb and LSTM_Captioning.ipynb (2017-2025 editions) check
 the gradients of a model with batch 2, T = 3, input_dim 4, wordvec_dim 5, hidden_dim 6
@@ -17,9 +17,9 @@ and 9.82445935443 (lstm), printed to 12 digits.
 
 import numpy as np
 
-from . import group_c_layers as layers
-from . import group_c_rnn as rnn_layers
-from .spec import Arg, Case, Golden, Integers, Model, Mutant, Normal
+from . import layers
+from . import rnn_layers
+from .spec import Arg, Case, Golden, Integers, Model, Mutant, Normal, elements
 
 GRADCHECK = (2, 4, 5, 6, 3)          # N, D, W, H, T of the notebooks' gradient check
 LOSS_CHECK = (10, 20, 30, 40, 13)    # ... and of their loss check
@@ -53,7 +53,7 @@ def args(cell, dims):
 def notebook_model(cell, features):
     """The notebook's fixed model: each parameter np.linspace(-1.4, 1.3) over its entries."""
     N, D, W, H, T = LOSS_CHECK
-    out = {a.name: np.linspace(-1.4, 1.3, num=int(np.prod(a.shape))).reshape(a.shape).tolist()
+    out = {a.name: np.linspace(-1.4, 1.3, num=elements(a.shape)).reshape(a.shape).tolist()
            for a in args(cell, LOSS_CHECK) if a.diff}
     return {**out, "features": np.linspace(*features, num=N * D).reshape(N, D).tolist(),
             "captions": (np.arange(N * T) % V).reshape(N, T).tolist()}
@@ -80,7 +80,7 @@ def captioning_case(cell, dims, golden=None):
               "a third of the targets are <NULL> and masked; no regularization")
 
 
-GROUP_C_CAPTIONING = (
+CASES = (
     captioning_case("rnn", GRADCHECK),
     captioning_case("lstm", GRADCHECK),
     captioning_case("rnn", LOSS_CHECK, ((-1.5, 0.3), 9.83235591003)),
@@ -88,7 +88,7 @@ GROUP_C_CAPTIONING = (
 )
 
 CAP = "CaptioningRNN"
-MUTANTS_C_CAPTIONING = (
+MUTANTS = (
     *(Mutant(c, CAP, "mask = captions_out != self._null",
              "mask = np.ones(captions_out.shape, dtype=bool)", "<NULL> targets not masked",
              kind="wrong formula")

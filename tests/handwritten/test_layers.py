@@ -1,4 +1,4 @@
-"""Group C layers: claims beyond the per-sample checks of cases/group_c_layers.py."""
+"""handwritten/layers.py: claims beyond the per-sample checks of cases/layers.py."""
 
 import numpy as np
 

@@ -1,6 +1,6 @@
 """The Python API (gradref.check, gradref.assert_conforms): a thin layer over `gradref report`.
 
-`gradref` is the package the editable install maps (cases/gradref/); tests/test_installed.py checks
+`gradref` is the package the editable install maps (cases/gradref/); tests/meta/test_installed.py checks
 the same API from a built wheel outside the checkout.
 """
 

@@ -1,7 +1,8 @@
-"""Group D claims the per-sample checks do not state: the two makemore BatchNorm backwards agree,
-so do the two makemore cross-entropy backwards, whose max-subtraction path carries no gradient,
-ops on logits survive magnitude 1000, the softmax backward never builds its Jacobian, XOR's
-solution is a stationary point of the MSE."""
+"""handwritten/classics.py: claims the per-sample checks of cases/classics.py do not state: the
+two makemore BatchNorm backwards agree, so do the two makemore cross-entropy backwards, whose
+max-subtraction path carries no gradient, ops on logits survive magnitude 1000 (micrograd's tanh
+neurons too), the softmax backward never builds its Jacobian, XOR's solution is a stationary
+point of the MSE."""
 
 import time
 import tracemalloc

@@ -7,18 +7,49 @@ Golden values are the catalogue's (float64, upstream gradient 1).
 import jax
 import jax.numpy as jnp
 
-from .conventions import max_to_first
+from .conventions import max_tie, max_to_first
 from .spec import Arg, Case, Golden, Magnitude, Mutant, Normal, Uniform
 
 SCALAR = ()
 
-MAX_TIE = ("ties x == y: the gradient goes to the first input, (1, 0), as np.argmax and max "
-           "pooling route a tie (conventions.max_to_first). Any split (a, 1 - a) is a subgradient "
-           "(jnp.maximum and torch take 0.5/0.5); giving both inputs the whole gradient, (1, 1), "
-           "is not: along (1, 1) max grows at rate 1, not 2. Samples keep |x - y| clear of the "
-           "finite-difference steps.")
+# --- goldens of more than a few lines, by case (each record below names its own) -----------------
 
-GROUP_A = (
+MAX_GATE_GOLDENS = (
+    Golden({"x": 4.0, "y": 2.0}, {"out": 4.0, "dx": 1.0, "dy": 0.0},
+           "max routes the gradient to the larger input"),
+    Golden({"x": 3.0, "y": 3.0}, {"out": 3.0, "dx": 1.0, "dy": 0.0},
+           "at a tie the gradient goes to the first input",
+           at_kink=True),
+)
+
+SIGMOID_NEURON_GOLDENS = (
+    Golden({"w": [2.0, -3.0, -3.0], "x": [-1.0, -2.0]},
+           {"out": 0.7310585786300049,
+            "dx": [0.3932238664829637, -0.5898357997244456],
+            "dw": [-0.19661193324148185, -0.3932238664829637, 0.19661193324148185]},
+           "the source notebook's printed dx and dw", exact=True),
+)
+
+SIGMOID_GOLDENS = (
+    Golden({"x": [1.0, 0.0, -1000.0, 1000.0]},
+           {"out": [0.7310585786300049, 0.5, 0.0, 1.0],
+            "dx": [0.19661193324148185, 0.25, 0.0, 0.0]},
+           "0.73 -> about 0.2; saturated at +-1000 the simplified sigma (1 - sigma) "
+           "gives 0 where e^x / (1 + e^x)^2 gives nan"),
+)
+
+PATTERNS_CIRCUIT_GOLDENS = (
+    Golden({"x": 3.0, "y": -4.0, "z": 2.0, "w": -1.0},
+           {"out": -20.0, "dx": -8.0, "dy": 6.0, "dz": 2.0, "dw": 0.0},
+           "add distributes, max routes, multiply swaps"),
+    Golden({"x": 3.0, "y": -4.0, "z": 1.0, "w": 1.0},
+           {"out": -22.0, "dz": 2.0, "dw": 0.0},
+           "at a max tie the gradient goes to the first input",
+           at_kink=True),
+)
+
+
+CASES = (
     Case(
         name="multiply", op="multiply", source="A1 optimization-2: the multiply gate f = xy",
         args=(Arg("x", SCALAR, Uniform(-5, 5)), Arg("y", SCALAR, Uniform(-5, 5))),
@@ -35,13 +66,9 @@ GROUP_A = (
         name="max_gate", op="max_gate", source="A3 optimization-2: the max gate f = max(x, y)",
         args=(Arg("x", SCALAR, Uniform(-3, 3)), Arg("y", SCALAR, Uniform(-3, 3))),
         reference=lambda x, y: max_to_first(x, y),
-        kink=MAX_TIE,
+        kink=max_tie(),
         kink_distance=lambda x, y: abs(x - y) / 2,   # each input moves by h: x - y by 2h
-        goldens=(Golden({"x": 4.0, "y": 2.0}, {"out": 4.0, "dx": 1.0, "dy": 0.0},
-                        "max routes the gradient to the larger input"),
-                 Golden({"x": 3.0, "y": 3.0}, {"out": 3.0, "dx": 1.0, "dy": 0.0},
-                        "at a tie the gradient goes to the first input",
-                        at_kink=True)),
+        goldens=MAX_GATE_GOLDENS,
     ),
     Case(
         name="chain_rule", op="chain_rule", source="A4 optimization-2: q = x + y, f = qz",
@@ -84,11 +111,7 @@ GROUP_A = (
         reference=lambda w, x: jax.nn.sigmoid(jnp.dot(w[:2], x) + w[2]),
         notes="|dot| <= 6 by construction: deep in saturation (1 - f) f, computed from f as the "
               "notes do, loses relative precision (float32 at |dot| ~ 9 keeps no digit)",
-        goldens=(Golden({"w": [2.0, -3.0, -3.0], "x": [-1.0, -2.0]},
-                        {"out": 0.7310585786300049,
-                         "dx": [0.3932238664829637, -0.5898357997244456],
-                         "dw": [-0.19661193324148185, -0.3932238664829637, 0.19661193324148185]},
-                        "the source notebook's printed dx and dw", exact=True),),
+        goldens=SIGMOID_NEURON_GOLDENS,
     ),
     Case(
         name="sigmoid", op="sigmoid", source="A7 optimization-2: sigma'(x) = sigma (1 - sigma)",
@@ -96,11 +119,7 @@ GROUP_A = (
         reference=jax.nn.sigmoid,
         notes="random samples stay out of deep saturation (see sigmoid_neuron); the goldens at "
               "+-1000 check that saturation gives 0, not nan",
-        goldens=(Golden({"x": [1.0, 0.0, -1000.0, 1000.0]},
-                        {"out": [0.7310585786300049, 0.5, 0.0, 1.0],
-                         "dx": [0.19661193324148185, 0.25, 0.0, 0.0]},
-                        "0.73 -> about 0.2; saturated at +-1000 the simplified sigma (1 - sigma) "
-                        "gives 0 where e^x / (1 + e^x)^2 gives nan"),),
+        goldens=SIGMOID_GOLDENS,
     ),
     Case(
         name="staged", op="staged",
@@ -117,15 +136,9 @@ GROUP_A = (
         args=(Arg("x", SCALAR, Uniform(-5, 5)), Arg("y", SCALAR, Uniform(-5, 5)),
               Arg("z", SCALAR, Uniform(-5, 5)), Arg("w", SCALAR, Uniform(-5, 5))),
         reference=lambda x, y, z, w: 2.0 * (x * y + max_to_first(z, w)),
-        kink=MAX_TIE.replace("x == y", "z == w").replace("|x - y|", "|z - w|"),
+        kink=max_tie("z", "w"),
         kink_distance=lambda x, y, z, w: abs(z - w) / 2,
-        goldens=(Golden({"x": 3.0, "y": -4.0, "z": 2.0, "w": -1.0},
-                        {"out": -20.0, "dx": -8.0, "dy": 6.0, "dz": 2.0, "dw": 0.0},
-                        "add distributes, max routes, multiply swaps"),
-                 Golden({"x": 3.0, "y": -4.0, "z": 1.0, "w": 1.0},
-                        {"out": -22.0, "dz": 2.0, "dw": 0.0},
-                        "at a max tie the gradient goes to the first input",
-                        at_kink=True)),
+        goldens=PATTERNS_CIRCUIT_GOLDENS,
     ),
     Case(
         name="matmul", op="matmul", source="A10 optimization-2: vectorized D = W X",
@@ -141,8 +154,8 @@ GROUP_A = (
     ),
 )
 
-# Planted bugs: the default run of each case must reject every one (tests/test_mutants.py).
-MUTANTS_A = (
+# Planted bugs: the default run of each case must reject every one (tests/meta/test_mutants.py).
+MUTANTS = (
     # A1 multiply
     Mutant("multiply", "multiply_backward", "dx = y * dout", "dx = x * dout",
            "no swap: dx = x dout", kind="wrong formula"),

@@ -1,9 +1,8 @@
-"""Group B: claims beyond the per-sample checks of cases/group_b.py."""
+"""handwritten/case_study.py: claims beyond the per-sample checks of cases/case_study.py."""
 
 import numpy as np
 
 import cases
-from cases import check
 
 
 def test_naive_softmax_gives_nan_where_the_stable_one_does_not():

@@ -11,7 +11,7 @@ from scipy import stats
 from cases import check, cli, closed_forms, mutants, reliability
 from cases.spec import BUG_KINDS
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SECTIONS = ("## 1. Finite differences", "## 2. False failures", "## 3. Detection per planted bug",
             "## 4. Head to head")
 
