@@ -13,6 +13,7 @@ import collections
 import contextlib
 import functools
 import gc
+import operator
 import re
 from dataclasses import dataclass, field
 
@@ -78,14 +79,16 @@ class CaseResult:
         return sum(s.checked for s in self.samples)
 
     def worst(self, check: str) -> float:
-        errors = [getattr(s, check).error for s in self.samples]
-        errors = [e for e in errors if not np.isnan(e)]
-        return max(errors) if errors else float("nan")
+        errors = np.fromiter(map(operator.attrgetter(f"{check}.error"), self.samples), float,
+                             len(self.samples))
+        errors = errors[~np.isnan(errors)]
+        return float(errors.max()) if errors.size else float("nan")
 
     def failures(self) -> list[tuple[str, Verdict]]:
         """(check, verdict) of every failed check; "kink" for a kink sample that is not a
         subgradient (a different convention is no failure)."""
-        return [(check, v) for s in self.samples for check, v in s.verdicts().items() if not v.ok] \
+        return [(check, v) for s in self.samples if not s.ok
+                for check, v in s.verdicts().items() if not v.ok] \
             + [("kink", Verdict(False, message=k.message)) for k in self.kinks
                if k.status == "failed"]
 
@@ -256,15 +259,15 @@ def _run_and_judge(case, impls, results, live, stopped, seed, n, dtype, first, r
     ran: collections.deque = collections.deque()     # (block, {index: BlockRun}), not judged yet
 
     def judge_first():
-        blk, runs = ran.popleft()
+        blk, ids, runs = ran.popleft()
         ov = oracle_values(case, seed, blk, dtype)   # once, for every implementation
         for k, run in runs.items():
-            results[k].samples.extend(judge(case, blk.ids, run, ov, rtol(t),
-                                            lambda chk, i: repro[k](chk, blk.ids[i]),
+            results[k].samples.extend(judge(case, ids, run, ov, rtol(t),
+                                            lambda chk, i, k=k: repro[k](chk, ids[i]),
                                             probe_scale(t)))
 
     def read_first():
-        blk = sent.popleft()
+        blk, ids = sent.popleft()
         runs = {}
         for k in list(live):
             try:
@@ -273,7 +276,7 @@ def _run_and_judge(case, impls, results, live, stopped, seed, n, dtype, first, r
                 stopped[k] = e
                 del live[k]
                 worker.forget(impls[k])
-        ran.append((blk, runs))
+        ran.append((blk, ids, runs))
 
     with _gc_paused():
         for start in range(first, first + n, size):
@@ -283,9 +286,10 @@ def _run_and_judge(case, impls, results, live, stopped, seed, n, dtype, first, r
             arrays, douts = [blk.arrays[k] for k in plan.inputs], list(blk.douts)
             if sent and not all(r.can_send_ahead(arrays, douts) for r in live.values()):
                 read_first()
+            ids = blk.ids
             for runner in live.values():
-                runner.submit(plan, dtype, arrays, douts, blk.ids)
-            sent.append(blk)
+                runner.submit(plan, dtype, arrays, douts, ids)
+            sent.append((blk, ids))
             while len(sent) > 1:
                 read_first()
             while ran and (oracles.ready(case)

@@ -49,7 +49,7 @@ class SampleResult:
 
     @property
     def ok(self) -> bool:
-        return all(v.ok for v in self.verdicts().values())
+        return self.behaved.ok and self.forward.ok and self.jax.ok and self.fd.ok
 
 
 
@@ -204,8 +204,10 @@ def judge(case: Case, ids: list, run: BlockRun, ov: oracles.OracleValues, bound:
     def judged(check, rows, ok, errors, explain):
         """Verdicts for the samples `rows`; `explain(j)`, the failed verdict of the j-th, is
         built only on failure."""
-        return {i: Verdict(True, e) if good else failed(check, i, explain(j))
-                for j, (i, good, e) in enumerate(zip(rows, ok.tolist(), errors.tolist()))}
+        verdicts = list(map(Verdict, ok.tolist(), errors.tolist()))
+        for j in np.flatnonzero(~ok).tolist():
+            verdicts[j] = failed(check, rows[j], explain(j))
+        return dict(zip(rows, verdicts))
 
     def unusable(check, usable, what):
         """Failed verdicts where the outputs or gradients cannot be compared."""
@@ -244,9 +246,10 @@ def judge(case: Case, ids: list, run: BlockRun, ov: oracles.OracleValues, bound:
         fd_v |= judged("fd", rows, ok, error, lambda j: fd_verdict(
             case, fd_got[j], est[j], tol[j], error[j], bound))
 
-    out = []
-    for i, sid in enumerate(ids):
-        said = run.problems.get(i)
-        behaved = Verdict(False, message=note("behaved", i, "; ".join(said))) if said else Verdict(True)
-        out.append(SampleResult(sid, behaved, forward[i], jax_v[i], fd_v[i]))
-    return out
+    behaved = [Verdict(True) for _ in ids]
+    for i, said in run.problems.items():
+        if said:
+            behaved[i] = Verdict(False, message=note("behaved", i, "; ".join(said)))
+    at = range(len(ids))
+    return list(map(SampleResult, ids, behaved, map(forward.__getitem__, at),
+                    map(jax_v.__getitem__, at), map(fd_v.__getitem__, at)))
