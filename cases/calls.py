@@ -257,8 +257,10 @@ def _packed(arrays: list, t) -> tuple:
 
 
 def _rows(arrays: list, n: int) -> list:
-    """Per sample, the tuple of row views of `arrays` ((S, ...) each)."""
-    return list(zip(*([a[i, ...] for i in range(n)] for a in arrays)))
+    """Per sample, the tuple of row views of `arrays` ((S, ...) each; [i, ...] keeps a scalar's row
+    a 0-d array, where iterating would give NumPy scalars)."""
+    return list(zip(*(list(a) if a.ndim > 1 else [a[i, ...] for i in range(n)]
+                      for a in arrays)))
 
 
 def _rows_changed(before: np.ndarray, after: np.ndarray) -> np.ndarray:

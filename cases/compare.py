@@ -15,6 +15,7 @@ Used for Python implementations (through the worker) and for results files from 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import repeat
 
 import numpy as np
 
@@ -246,7 +247,7 @@ def judge(case: Case, ids: list, run: BlockRun, ov: oracles.OracleValues, bound:
         fd_v |= judged("fd", rows, ok, error, lambda j: fd_verdict(
             case, fd_got[j], est[j], tol[j], error[j], bound))
 
-    behaved = [Verdict(True) for _ in ids]
+    behaved = list(map(Verdict, repeat(True, len(ids))))
     for i, said in run.problems.items():
         if said:
             behaved[i] = Verdict(False, message=note("behaved", i, "; ".join(said)))
