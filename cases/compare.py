@@ -130,7 +130,8 @@ def _blocks(case: Case) -> np.ndarray:
 
 def fd_errors(case: Case, G: np.ndarray, ov: oracles.OracleValues, rows, bound: float,
               slack: np.ndarray | None = None):
-    """Finite-difference comparison of flattened gradients G (S, E) for the samples `rows`.
+    """Finite-difference comparison of flattened gradients G (S, E) for the samples `rows` (their
+    indices, or a slice), read from `ov`.
     Returns (error (S,), got (S, K), estimate (S, K), tolerance (S, K)): per element for the full
     check (K = E, in gradient units), per direction for the directional one (<g, u> units).
     `slack` (S, E): the rounding-probe allowance of each gradient entry."""
@@ -192,8 +193,8 @@ def judge(case: Case, ids: list, run: BlockRun, ov: oracles.OracleValues, bound:
     the worker observed (`run`) and the oracle values of the same samples; `repro(check, i)` is
     the line that reproduces sample i's check; `probe` scales the oracles' rounding probe into
     per-entry slack (probe_scale)."""
-    def slack(arrays, rows):
-        return tuple(probe * p[rows] for p in arrays) if arrays else None
+    def slack(arrays, take):
+        return tuple(probe * p[take] for p in arrays) if arrays else None
 
     def note(check, i, message):
         return f"{ids[i]}: {message}\n{repro(check, i)}"
@@ -218,31 +219,34 @@ def judge(case: Case, ids: list, run: BlockRun, ov: oracles.OracleValues, bound:
 
     def against(check, label, names, values, usable, what, oracle, probes):
         """Verdicts of the samples whose values are usable, against `oracle` values, in one
-        vectorized comparison; (rows, got, slack, verdicts)."""
-        rows = np.flatnonzero(usable).tolist()
+        vectorized comparison; (rows, take, got, slack, verdicts): `take` indexes those rows, a
+        slice (no copies) where every row is usable."""
+        at = np.flatnonzero(usable)
+        rows = at.tolist()
+        take = slice(0, len(rows)) if len(rows) == len(usable) else at
         verdicts = unusable(check, usable, what)
         if not rows:
-            return rows, None, None, verdicts
-        got = tuple(v[rows] for v in values)
-        expected = tuple(o[rows] for o in oracle)
-        extra = slack(probes, rows)
+            return rows, take, None, None, verdicts
+        got = tuple(v[take] for v in values)
+        expected = tuple(o[take] for o in oracle)
+        extra = slack(probes, take)
         errors = normwise_errors(got, expected).max(axis=1)
         verdicts |= judged(check, rows, within(got, expected, extra, bound), errors,
                            lambda j: compare(label, names, tuple(g[j] for g in got),
                                              tuple(e[j] for e in expected), bound,
                                              None if extra is None else
                                              tuple(x[j] for x in extra)))
-        return rows, got, extra, verdicts
+        return rows, take, got, extra, verdicts
 
-    _, _, _, forward = against("forward", "the reference forward", case.outputs, run.outputs,
+    *_, forward = against("forward", "the reference forward", case.outputs, run.outputs,
                                run.outputs_ok, "output", ov.outputs, ov.probe_outputs)
-    rows, got, extra, jax_v = against("jax", "jax.vjp", case.grad_names, run.grads,
+    rows, take, got, extra, jax_v = against("jax", "jax.vjp", case.grad_names, run.grads,
                                       run.grads_ok, "gradients", ov.grads, ov.probe_grads)
     fd_v = unusable("fd", run.grads_ok, "gradients")
     if rows:
         G = np.concatenate([_rows(g) for g in got], axis=1)
         flat = None if extra is None else np.concatenate([_rows(x) for x in extra], axis=1)
-        error, fd_got, est, tol = fd_errors(case, G, ov, rows, bound, flat)
+        error, fd_got, est, tol = fd_errors(case, G, ov, take, bound, flat)
         ok = np.all(np.abs(fd_got - est) <= tol, axis=1)     # every entry within its bound
         fd_v |= judged("fd", rows, ok, error, lambda j: fd_verdict(
             case, fd_got[j], est[j], tol[j], error[j], bound))
