@@ -207,6 +207,17 @@ def _cache_arrays(cache) -> list:
 
 
 _NESTED = (tuple, list, dict)
+_WATCHED = frozenset((np.ndarray, *_NESTED))
+
+
+def _cache_snapshot(cache) -> list:
+    """(array, its bytes) for each array of the cache (_cache_arrays); at once empty where the
+    cache holds no array and no container (NumPy scalars, say), with no Python loop."""
+    kind = type(cache)
+    items = cache.values() if kind is dict else cache if kind is tuple or kind is list else (cache,)
+    if _WATCHED.isdisjoint(map(type, items)):
+        return []
+    return [(a, a.tobytes()) for a in _cache_arrays(cache)]
 
 
 def _as_dtype(x: np.ndarray, t) -> np.ndarray:
@@ -246,8 +257,10 @@ def _packed(arrays: list, t) -> tuple:
 
 
 def _rows(arrays: list, n: int) -> list:
-    """Per sample, the tuple of row views of `arrays` ((S, ...) each)."""
-    return list(zip(*([a[i, ...] for i in range(n)] for a in arrays)))
+    """Per sample, the tuple of row views of `arrays` ((S, ...) each; [i, ...] keeps a scalar's row
+    a 0-d array, where iterating would give NumPy scalars)."""
+    return list(zip(*(list(a) if a.ndim > 1 else [a[i, ...] for i in range(n)]
+                      for a in arrays)))
 
 
 def _rows_changed(before: np.ndarray, after: np.ndarray) -> np.ndarray:
@@ -311,7 +324,7 @@ def run_block(fns: tuple, plan: CallPlan, dtype: str, arrays: list, douts: list,
     output_labels = [f"{fname} output {o!r}" for o in plan.outputs]
     grad_labels = [f"gradient {g}" for g in plan.grads]
     n_outs, n_grads = len(plan.outputs), len(plan.grads)
-    out_range = range(n_outs)
+    n_result = n_outs + 1
     forward, backward = fns[0], fns[-1]
     written = np.zeros(n, dtype=bool)      # an input was seen written during the sample's calls
 
@@ -321,6 +334,23 @@ def run_block(fns: tuple, plan: CallPlan, dtype: str, arrays: list, douts: list,
         return [name for name, (off, size) in zip(plan.inputs, spans)
                 if rows[i][off:off + size].tobytes() != pristine[i, off:off + size].tobytes()]
 
+    monotonic, ndarray, scalar = time.monotonic, np.ndarray, t.type
+    out_specs = tuple(zip(plan.output_shapes, outs))
+    grad_specs, again_specs = tuple(zip(plan.grad_shapes, grads)), tuple(zip(plan.grad_shapes, again))
+
+    def copied(values, specs, i: int) -> bool:
+        """The common case of _accept_all, cheaply: every value an array of its shape and the
+        dtype (or a NumPy scalar of the dtype, for a scalar) is copied into row i. False, having
+        said nothing, at the first that is not: _accept_all then looks at each (again)."""
+        for v, (shape, x) in zip(values, specs):
+            kind = type(v)
+            if kind is scalar and shape == () or kind is ndarray and v.shape == shape \
+                    and v.dtype == t:
+                x[i] = v     # a copy now: an op may reuse its buffers in the next call
+            else:
+                return False
+        return True
+
     for i in range(n):
         said = problems[i] = []
         args = arg_rows[i]
@@ -328,7 +358,7 @@ def run_block(fns: tuple, plan: CallPlan, dtype: str, arrays: list, douts: list,
             args = list(args)
             for k, value in statics:
                 args.insert(k, _static_copy(value, t))
-        mark[1], mark[2] = 4 * i + FORWARD, time.monotonic()
+        mark[1], mark[2] = 4 * i + FORWARD, monotonic()
         try:
             result = forward(*args)
         except Exception as e:
@@ -338,22 +368,24 @@ def run_block(fns: tuple, plan: CallPlan, dtype: str, arrays: list, douts: list,
         if changed:
             written[i] = True
             said.append(f"{fname} wrote into its input(s) {', '.join(changed)}")
-        if not isinstance(result, (tuple, list)) or len(result) != n_outs + 1:
+        if not (type(result) is tuple and len(result) == n_result) and (
+                not isinstance(result, (tuple, list)) or len(result) != n_result):
             got = (f"{len(result)} values" if isinstance(result, (tuple, list))
                    else type(result).__name__)
             want = ", ".join(plan.outputs) + (", grads" if not pair else ", cache")
             said.append(f"{fname} returned {got}; expected ({want})")
             continue
-        outputs_ok[i] = _accept_all(result[:n_outs], plan.output_shapes, t, output_labels, outs,
-                                    i, said)
+        values = result[:n_outs]
+        outputs_ok[i] = copied(values, out_specs, i) or _accept_all(
+            values, plan.output_shapes, t, output_labels, outs, i, said)
         if not pair:
             raw = _split_grads(result[1], plan, fname, said)
         else:
             cache = result[-1]
-            kept = [(k, result[k].tobytes()) for k in out_range
-                    if type(result[k]) is np.ndarray]
-            cached = [(a, a.tobytes()) for a in _cache_arrays(cache)]
-            mark[1], mark[2] = 4 * i + BACKWARD, time.monotonic()
+            kept = ([(k, v.tobytes()) for k, v in enumerate(values) if type(v) is ndarray]
+                    if ndarray in map(type, values) else None)
+            cached = _cache_snapshot(cache)
+            mark[1], mark[2] = 4 * i + BACKWARD, monotonic()
             try:
                 raw = backward(*first_rows[i], cache)
             except Exception as e:
@@ -362,32 +394,33 @@ def run_block(fns: tuple, plan: CallPlan, dtype: str, arrays: list, douts: list,
             if not (type(raw) is tuple and len(raw) == n_grads):   # else as returned: (dx, dy)
                 raw = _split_grads(raw, plan, bname, said)
             if raw is not None:     # copied before the second call, which may reuse buffers
-                grads_ok[i] = _accept_all(raw, plan.grad_shapes, t, grad_labels, grads, i, said)
+                grads_ok[i] = copied(raw, grad_specs, i) or _accept_all(
+                    raw, plan.grad_shapes, t, grad_labels, grads, i, said)
                 raw = None
-            if any(a.tobytes() != b for a, b in cached):
+            if cached and any(a.tobytes() != b for a, b in cached):
                 said.append(f"{bname} wrote into the cache its forward returned")
-            mark[1], mark[2] = 4 * i + BACKWARD_AGAIN, time.monotonic()
+            mark[1], mark[2] = 4 * i + BACKWARD_AGAIN, monotonic()
             try:
                 raw2 = backward(*second_rows[i], cache)
             except Exception as e:
                 said.append(raised(bname, e).replace(" raised ", " raised on its second call "
                                                      "(same cache, an equal dout) ", 1))
             else:
-                quiet: list = []
                 if not (type(raw2) is tuple and len(raw2) == n_grads):
-                    raw2 = _split_grads(raw2, plan, bname, quiet)
-                again_ok[i] = raw2 is not None and _accept_all(raw2, plan.grad_shapes, t,
-                                                               grad_labels, again, i, quiet)
-            outputs_changed = [plan.outputs[k] for k, b in kept if result[k].tobytes() != b]
-            if outputs_changed:
-                said.append(f"{bname} wrote into the forward's output(s) "
-                            f"{', '.join(outputs_changed)}")
-            changed = ([c for c in inputs_written(i) if c not in changed]
-                       if rows[i].tobytes() != before[i] else [])
-            if changed:
-                written[i] = True
-                said.append(f"{bname} wrote into its input(s) {', '.join(changed)} (through "
-                            "the cache)")
+                    raw2 = _split_grads(raw2, plan, bname, [])
+                again_ok[i] = raw2 is not None and (copied(raw2, again_specs, i) or _accept_all(
+                    raw2, plan.grad_shapes, t, grad_labels, again, i, []))
+            if kept:
+                outputs_changed = [plan.outputs[k] for k, b in kept if values[k].tobytes() != b]
+                if outputs_changed:
+                    said.append(f"{bname} wrote into the forward's output(s) "
+                                f"{', '.join(outputs_changed)}")
+            if rows[i].tobytes() != before[i]:
+                changed = [c for c in inputs_written(i) if c not in changed]
+                if changed:
+                    written[i] = True
+                    said.append(f"{bname} wrote into its input(s) {', '.join(changed)} (through "
+                                "the cache)")
         if raw is not None:
             grads_ok[i] = _accept_all(raw, plan.grad_shapes, t, grad_labels, grads, i, said)
     mark[1] = -1

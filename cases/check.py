@@ -13,6 +13,7 @@ import collections
 import contextlib
 import functools
 import gc
+import operator
 import re
 from dataclasses import dataclass, field
 
@@ -23,8 +24,8 @@ from . import kinks, oracles, worker
 from .calls import CallPlan
 from .compare import SampleResult, Verdict, _fmt_index, compare, judge, probe_scale
 from .impl import Implementation, ImplementationError, not_implemented
-from .sampling import Block, Sample, draw_range
-from .spec import Arg, Case, Integers
+from .sampling import Block, Sample, draw_range, sample_id
+from .spec import Arg, Case, Integers, elements
 from .tolerance import FD_DIRECTIONS, printed_rtol, rtol
 from .worker import DEFAULT_TIMEOUT, WorkerDied
 
@@ -78,14 +79,16 @@ class CaseResult:
         return sum(s.checked for s in self.samples)
 
     def worst(self, check: str) -> float:
-        errors = [getattr(s, check).error for s in self.samples]
-        errors = [e for e in errors if not np.isnan(e)]
-        return max(errors) if errors else float("nan")
+        errors = np.fromiter(map(operator.attrgetter(f"{check}.error"), self.samples), float,
+                             len(self.samples))
+        errors = errors[~np.isnan(errors)]
+        return float(errors.max()) if errors.size else float("nan")
 
     def failures(self) -> list[tuple[str, Verdict]]:
         """(check, verdict) of every failed check; "kink" for a kink sample that is not a
         subgradient (a different convention is no failure)."""
-        return [(check, v) for s in self.samples for check, v in s.verdicts().items() if not v.ok] \
+        return [(check, v) for s in self.samples if not s.ok
+                for check, v in s.verdicts().items() if not v.ok] \
             + [("kink", Verdict(False, message=k.message)) for k in self.kinks
                if k.status == "failed"]
 
@@ -151,17 +154,17 @@ def call_plan(case: Case) -> CallPlan:
                     tuple(a.name for a in case.args))
 
 
-def reproduce(check: str, sample_id: str, seed: int, impl: Implementation, dtype: str) -> str:
+def reproduce(check: str, sid: str, seed: int, impl: Implementation, dtype: str) -> str:
     """The line that reruns one sample's check, pasted anywhere: the pytest test (from the
     checkout) and the gradref command (anywhere gradref is installed), every option that selects
     the sample, the implementation by its absolute path."""
     flags = (f" --seed {seed}" if seed else "") + impl.selector
     flags += f" --dtype {dtype}" if dtype != "float64" else ""
-    case, kind, index = sample_id.rpartition("-s")
+    case, kind, index = sid.rpartition("-s")
     if not kind:                 # a kink sample (relu-k0): the pytest test reruns it
-        return f'reproduce: pytest "{TEST_FILE}::{TESTS[check]}[{sample_id}]"{flags}'
+        return f'reproduce: pytest "{TEST_FILE}::{TESTS[check]}[{sid}]"{flags}'
     more = f" --samples {int(index) + 1}" if int(index) >= PYTEST_SAMPLES else ""
-    return (f'reproduce: pytest "{TEST_FILE}::{TESTS[check]}[{sample_id}]"{more}{flags}'
+    return (f'reproduce: pytest "{TEST_FILE}::{TESTS[check]}[{sid}]"{more}{flags}'
             f"  # or: gradref report --case {case} --sample {index}{flags}")
 
 
@@ -253,21 +256,21 @@ def _run_and_judge(case, impls, results, live, stopped, seed, n, dtype, first, r
     t = DTYPES[dtype]
     plan = call_plan(case)
     size = judge_block(case)
-    per_sample = sum(int(np.prod(s, dtype=np.int64)) for s in plan.output_shapes)
+    per_sample = sum(elements(s) for s in plan.output_shapes)
     per_sample += case.n_diff_elements
     sent: collections.deque = collections.deque()    # blocks sent to the workers, not read yet
     ran: collections.deque = collections.deque()     # (block, {index: BlockRun}), not judged yet
 
     def judge_first():
-        blk, runs = ran.popleft()
+        blk, ids, runs = ran.popleft()
         ov = oracle_values(case, seed, blk, dtype)   # once, for every implementation
         for k, run in runs.items():
-            results[k].samples.extend(judge(case, blk.ids, run, ov, rtol(t),
-                                            lambda chk, i: repro[k](chk, blk.ids[i]),
+            results[k].samples.extend(judge(case, ids, run, ov, rtol(t),
+                                            lambda chk, i, k=k: repro[k](chk, ids[i]),
                                             probe_scale(t)))
 
     def read_first():
-        blk = sent.popleft()
+        blk, ids = sent.popleft()
         runs = {}
         for k in list(live):
             try:
@@ -276,7 +279,7 @@ def _run_and_judge(case, impls, results, live, stopped, seed, n, dtype, first, r
                 stopped[k] = e
                 del live[k]
                 worker.forget(impls[k])
-        ran.append((blk, runs))
+        ran.append((blk, ids, runs))
 
     with _gc_paused():
         for start in range(first, first + n, size):
@@ -286,9 +289,10 @@ def _run_and_judge(case, impls, results, live, stopped, seed, n, dtype, first, r
             arrays, douts = [blk.arrays[k] for k in plan.inputs], list(blk.douts)
             if sent and not all(r.can_send_ahead(arrays, douts) for r in live.values()):
                 read_first()
+            ids = blk.ids
             for runner in live.values():
-                runner.submit(plan, dtype, arrays, douts, blk.ids)
-            sent.append(blk)
+                runner.submit(plan, dtype, arrays, douts, ids)
+            sent.append((blk, ids))
             while len(sent) > 1:
                 read_first()
             while ran and (oracles.ready(case)
@@ -304,7 +308,7 @@ def stop_case(result: CaseResult, e: WorkerDied, start: int, count: int, repro) 
     """The case stopped (crashed or timed out) at sample `start`: it and the rest fail, unchecked."""
     result.stopped, result.reason = e.status, e.reason
     for i in range(start, start + count):
-        sid = f"{result.case.name}-s{i}"
+        sid = sample_id(result.case.name, i)
         v = Verdict(False, message=f"{sid}: not checked: {e.status}: {e.reason}\n"
                                    f"{repro('behaved', sid)}")
         result.samples.append(SampleResult(sid, v, v, v, v, checked=False))
@@ -349,7 +353,7 @@ def judge_block(case: Case) -> int:
     calls per block, spread over its samples)."""
     size = oracles.block_size(case)
     k = FD_DIRECTIONS if case.fd_mode == "directional" else case.n_diff_elements
-    io = sum(int(np.prod(s, dtype=np.int64)) for s in oracles.output_shapes(case))
+    io = sum(elements(s) for s in oracles.output_shapes(case))
     per_sample = 2 * (io + case.n_diff_elements) + 4 * k + k * case.n_diff_elements // 8
     chunks = max(1, min(JUDGE_SAMPLES, JUDGE_FLOATS // per_sample) // size)
     return size * chunks

@@ -15,6 +15,7 @@ Used for Python implementations (through the worker) and for results files from 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import repeat
 
 import numpy as np
 
@@ -49,7 +50,7 @@ class SampleResult:
 
     @property
     def ok(self) -> bool:
-        return all(v.ok for v in self.verdicts().values())
+        return self.behaved.ok and self.forward.ok and self.jax.ok and self.fd.ok
 
 
 
@@ -125,7 +126,8 @@ def compare(label: str, names: tuple, got: tuple, expected: tuple, bound: float,
 
 def fd_errors(case: Case, G: np.ndarray, ov: oracles.OracleValues, rows, bound: float,
               slack: np.ndarray | None = None):
-    """Finite-difference comparison of flattened gradients G (S, E) for the samples `rows`.
+    """Finite-difference comparison of flattened gradients G (S, E) for the samples `rows` (their
+    indices, or a slice), read from `ov`.
     Returns (error (S,), got (S, K), estimate (S, K), tolerance (S, K)): per element for the full
     check (K = E, in gradient units), per direction for the directional one (<g, u> units).
     `slack` (S, E): the rounding-probe allowance of each gradient entry."""
@@ -187,8 +189,8 @@ def judge(case: Case, ids: list, run: BlockRun, ov: oracles.OracleValues, bound:
     the worker observed (`run`) and the oracle values of the same samples; `repro(check, i)` is
     the line that reproduces sample i's check; `probe` scales the oracles' rounding probe into
     per-entry slack (probe_scale)."""
-    def slack(arrays, rows):
-        return tuple(probe * p[rows] for p in arrays) if arrays else None
+    def slack(arrays, take):
+        return tuple(probe * p[take] for p in arrays) if arrays else None
 
     def note(check, i, message):
         return f"{ids[i]}: {message}\n{repro(check, i)}"
@@ -200,8 +202,10 @@ def judge(case: Case, ids: list, run: BlockRun, ov: oracles.OracleValues, bound:
     def judged(check, rows, ok, errors, explain):
         """Verdicts for the samples `rows`; `explain(j)`, the failed verdict of the j-th, is
         built only on failure."""
-        return {i: Verdict(True, e) if good else failed(check, i, explain(j))
-                for j, (i, good, e) in enumerate(zip(rows, ok.tolist(), errors.tolist()))}
+        verdicts = list(map(Verdict, ok.tolist(), errors.tolist()))
+        for j in np.flatnonzero(~ok).tolist():
+            verdicts[j] = failed(check, rows[j], explain(j))
+        return dict(zip(rows, verdicts))
 
     def unusable(check, usable, what):
         """Failed verdicts where the outputs or gradients cannot be compared."""
@@ -211,38 +215,42 @@ def judge(case: Case, ids: list, run: BlockRun, ov: oracles.OracleValues, bound:
 
     def against(check, label, names, values, usable, what, oracle, probes):
         """Verdicts of the samples whose values are usable, against `oracle` values, in one
-        vectorized comparison; (rows, got, slack, verdicts)."""
-        rows = np.flatnonzero(usable).tolist()
+        vectorized comparison; (rows, take, got, slack, verdicts): `take` indexes those rows, a
+        slice (no copies) where every row is usable."""
+        at = np.flatnonzero(usable)
+        rows = at.tolist()
+        take = slice(0, len(rows)) if len(rows) == len(usable) else at
         verdicts = unusable(check, usable, what)
         if not rows:
-            return rows, None, None, verdicts
-        got = tuple(v[rows] for v in values)
-        expected = tuple(o[rows] for o in oracle)
-        extra = slack(probes, rows)
+            return rows, take, None, None, verdicts
+        got = tuple(v[take] for v in values)
+        expected = tuple(o[take] for o in oracle)
+        extra = slack(probes, take)
         errors = normwise_errors(got, expected).max(axis=1)
         verdicts |= judged(check, rows, within(got, expected, extra, bound), errors,
                            lambda j: compare(label, names, tuple(g[j] for g in got),
                                              tuple(e[j] for e in expected), bound,
                                              None if extra is None else
                                              tuple(x[j] for x in extra)))
-        return rows, got, extra, verdicts
+        return rows, take, got, extra, verdicts
 
-    _, _, _, forward = against("forward", "the reference forward", case.outputs, run.outputs,
+    *_, forward = against("forward", "the reference forward", case.outputs, run.outputs,
                                run.outputs_ok, "output", ov.outputs, ov.probe_outputs)
-    rows, got, extra, jax_v = against("jax", "jax.vjp", case.grad_names, run.grads,
+    rows, take, got, extra, jax_v = against("jax", "jax.vjp", case.grad_names, run.grads,
                                       run.grads_ok, "gradients", ov.grads, ov.probe_grads)
     fd_v = unusable("fd", run.grads_ok, "gradients")
     if rows:
         G = np.concatenate([_rows(g) for g in got], axis=1)
         flat = None if extra is None else np.concatenate([_rows(x) for x in extra], axis=1)
-        error, fd_got, est, tol = fd_errors(case, G, ov, rows, bound, flat)
+        error, fd_got, est, tol = fd_errors(case, G, ov, take, bound, flat)
         ok = np.all(np.abs(fd_got - est) <= tol, axis=1)     # every entry within its bound
         fd_v |= judged("fd", rows, ok, error, lambda j: fd_verdict(
             case, fd_got[j], est[j], tol[j], error[j], bound))
 
-    out = []
-    for i, sid in enumerate(ids):
-        said = run.problems.get(i)
-        behaved = Verdict(False, message=note("behaved", i, "; ".join(said))) if said else Verdict(True)
-        out.append(SampleResult(sid, behaved, forward[i], jax_v[i], fd_v[i]))
-    return out
+    behaved = list(map(Verdict, repeat(True, len(ids))))
+    for i, said in run.problems.items():
+        if said:
+            behaved[i] = Verdict(False, message=note("behaved", i, "; ".join(said)))
+    at = range(len(ids))
+    return list(map(SampleResult, ids, behaved, map(forward.__getitem__, at),
+                    map(jax_v.__getitem__, at), map(fd_v.__getitem__, at)))

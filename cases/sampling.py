@@ -45,6 +45,11 @@ def sample_id(case_name: str, index: int) -> str:
     return f"{case_name}-s{index}"
 
 
+def sample_ids(case_name: str, start: int, stop: int) -> list[str]:
+    """sample_id of samples start..stop-1, built by map: a block's ids, made once per block."""
+    return list(map(f"{case_name}-s".__add__, map(str, range(start, stop))))
+
+
 @dataclass
 class Sample:
     case: Case
@@ -96,8 +101,10 @@ def draw_block(case: Case, seed: int, b: int, output_shapes: tuple) -> tuple:
     None), B = sample_block(case). Inputs, upstream gradients and directions come from three
     streams of the block's seed, so redrawing an input near a kink moves nothing else."""
     n = sample_block(case)
-    inputs, upstream, dirs = (np.random.default_rng(s) for s in
-                              np.random.SeedSequence([int(seed), case_key(case.name), int(b)]).spawn(3))
+    # Each stream's generator is made where it is used (a generator costs a few us; the numbers
+    # are the same): a loss has no upstream stream to draw, a full FD check no directions.
+    streams = np.random.SeedSequence([int(seed), case_key(case.name), int(b)]).spawn(3)
+    inputs = np.random.default_rng(streams[0])
     arrays = _draw(case, inputs, n)
     close = _too_close(case, arrays, n)
     for _ in range(MAX_REDRAWS):
@@ -115,9 +122,11 @@ def draw_block(case: Case, seed: int, b: int, output_shapes: tuple) -> tuple:
     else:
         # A random upstream gradient for every output, scalars too: with dout = 1, a backward
         # that ignores dout would pass.
+        upstream = np.random.default_rng(streams[1])
         douts = tuple(upstream.standard_normal((n, *shape)) for shape in output_shapes)
     directions = None
     if case.fd_mode == "directional":
+        dirs = np.random.default_rng(streams[2])
         directions = (2 * dirs.integers(0, 2, size=(n, FD_DIRECTIONS, case.n_diff_elements),
                                         dtype=np.int8) - 1).astype(np.int8)
     for x in [*arrays.values(), *douts] + ([] if directions is None else [directions]):
@@ -140,7 +149,7 @@ class Block:
 
     @property
     def ids(self) -> list[str]:
-        return [sample_id(self.case.name, i) for i in range(self.start, self.start + len(self))]
+        return sample_ids(self.case.name, self.start, self.start + len(self))
 
     def sample(self, j: int) -> Sample:
         """Row j as a Sample (views; [j, ...] keeps a scalar input a 0-d array)."""

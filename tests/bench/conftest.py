@@ -7,12 +7,15 @@ untimed, as a smoke test. `pytest tests/bench --benchmark-enable` times them.
 import pytest
 
 MEDIANS: dict = {}   # (group, name) -> median seconds of the benchmarks timed in this run
+CPU: dict = {}       # (group, name) -> median CPU seconds a sample, where a benchmark measures it
 
 
 def pytest_addoption(parser):
     g = parser.getgroup("gradref benchmarks")
     g.addoption("--verify-samples", type=int, default=100,
                 help="samples every row of a verify group checks per round (100)")
+    g.addoption("--marginal-samples", type=int, default=100_000,
+                help="samples of gradref's rows in the marginal group (100,000)")
 
 
 def record(benchmark, name, samples=None):
@@ -42,6 +45,13 @@ def ratios() -> dict:
             for other in ("check_grads (handwritten)", "check_grads (reference)", "gradcheck"):
                 if tool in m and other in m:
                     r[f"{key}_speedup_vs_{other}"] = m[other] / m[tool]
+        for tool, key in (("gradref report --impl (marginal)", "marginal"),
+                          ("gradref --impl (warm)", "warm")):
+            other = "check_grads (reference)"
+            if tool in m and other in m:
+                r[f"{key}_speedup_vs_check_grads"] = m[other] / m[tool]
+            if (group, tool) in CPU and (group, other) in CPU:
+                r[f"{key}_cpu_speedup_vs_check_grads"] = CPU[(group, other)] / CPU[(group, tool)]
         if r:
             out[group] = r
     return out
