@@ -13,6 +13,11 @@ plus the few functions whose names differ between those engines (relu, sigmoid, 
 conv, max pooling, label picking, ...). Where an engine has its own layer
 (a conv, a max pool, a ReLU) the adapter passes that one in: a kink convention or a bug is then the
 engine's, which is what the adapters are for. This module imports no engine.
+
+`bind` also composes, from whatever table it is given, the sandwich layers of layer_utils.py
+(`sandwiches`: affine_relu = relu after affine, ..., with the adapter's own layers, so torch's
+conv_bn_relu calls F.conv2d and F.batch_norm). A table without every layer they need
+(micrograd's) gets none.
 """
 from __future__ import annotations
 
@@ -32,7 +37,9 @@ def differentiable(case) -> tuple[int, ...]:
 
 
 def bind(namespace: dict, ops: dict, pair, loss) -> None:
-    """Define in `namespace` the functions of every case whose op is in `ops`."""
+    """Define in `namespace` the functions of every case whose op is in `ops`, then the sandwich
+    layers composed of the table's layers (where it has them all)."""
+    ops = {**ops, **sandwiches(ops)}
     made = {}
     for case in CASES:
         if case.op not in ops:
@@ -304,3 +311,29 @@ def numpy_like_ops(E: NumpyLike) -> dict:
     ops["svm_loss_vectorized"] = ops["svm_loss_naive"]          # one math, two skeleton names
     ops["softmax_loss_vectorized"] = ops["softmax_loss_naive"]
     return ops
+
+
+# --- layer_utils.py's sandwiches, of an adapter's own layers ------------------------------------
+
+SANDWICH_LAYERS = ("affine", "relu", "batchnorm", "layernorm", "conv", "spatial_batchnorm",
+                   "max_pool")
+
+
+def sandwiches(ops: dict) -> dict:
+    """The sandwich layers of layer_utils.py, each the composition of the table's own layers (so
+    torch's sandwiches call F.batch_norm and F.conv2d); none where the table lacks a layer."""
+    if not set(SANDWICH_LAYERS) <= set(ops):
+        return {}
+    affine, relu, conv = ops["affine"], ops["relu"], ops["conv"]
+    return {
+        "affine_relu": lambda x, w, b: relu(affine(x, w, b)),
+        "affine_bn_relu": lambda x, w, b, gamma, beta, bn_param: relu(
+            ops["batchnorm"](affine(x, w, b), gamma, beta, bn_param)),
+        "affine_ln_relu": lambda x, w, b, gamma, beta, ln_param: relu(
+            ops["layernorm"](affine(x, w, b), gamma, beta, ln_param)),
+        "conv_relu": lambda x, w, b, conv_param: relu(conv(x, w, b, conv_param)),
+        "conv_bn_relu": lambda x, w, b, gamma, beta, conv_param, bn_param: relu(
+            ops["spatial_batchnorm"](conv(x, w, b, conv_param), gamma, beta, bn_param)),
+        "conv_relu_pool": lambda x, w, b, conv_param, pool_param: ops["max_pool"](
+            relu(conv(x, w, b, conv_param)), pool_param),
+    }

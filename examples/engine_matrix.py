@@ -35,7 +35,8 @@ SHORT = {"passed": "pass", "failed": "FAIL", "not implemented": "-", "beyond con
 KINDS = {   # kind of kink -> the kinked cases of that kind (tests/test_engines.py reads it too)
     "relu'(0)": ("relu", "relu_layer", "xor_net", "xor_net_book", "mlp_cross_entropy",
                  "micrograd_readme", "case_study_net_loss", "two_layer_net_loss",
-                 "two_layer_net_toy"),
+                 "two_layer_net_toy", "affine_relu", "affine_bn_relu", "affine_ln_relu",
+                 "conv_relu", "conv_bn_relu", "conv_relu_pool"),
     "max-gate tie": ("max_gate", "patterns_circuit"),
     "max-pool tie": ("max_pool", "max_pool_ties"),
     "hinge margin 0": ("multiclass_svm_loss", "linear_svm_loss", "svm_loss", "svm_loss_n1",
