@@ -13,6 +13,14 @@ plus the few functions whose names differ between those engines (relu, sigmoid, 
 conv, max pooling, label picking, ...). Where an engine has its own layer
 (a conv, a max pool, a ReLU) the adapter passes that one in: a kink convention or a bug is then the
 engine's, which is what the adapters are for. This module imports no engine.
+
+`bind` also composes, from whatever table it is given, the sandwich layers of layer_utils.py
+(`sandwiches`: affine_relu = relu after affine, ..., with the adapter's own layers, so torch's
+conv_bn_relu calls F.conv2d and F.batch_norm) and the model classes of classifiers/
+(`model_classes`: TwoLayerNet, FullyConnectedNet, ThreeLayerConvNet, CaptioningRNN with the
+skeletons' constructors and `params`; `model.loss(X, y)` is the engine's forward of the
+parameters under the adapter's `loss` wrapper, so the grads dict is the engine's autodiff of the
+loss wrt every parameter). A table without every layer they need (micrograd's) gets neither.
 """
 from __future__ import annotations
 
@@ -22,6 +30,9 @@ import numpy as np
 # editable install too), so that an adapter loads under `gradref report` wherever gradref is.
 from gradref.cases import CASES
 from gradref.cases.spec import Arg
+# The model classes' constructors are the reference's (the skeletons' own __init__): they only
+# draw the initial parameters, which gradref replaces; every loss below is the engine's.
+from gradref.handwritten import cnn, fc_net, neural_net, rnn
 
 EPS = 1e-5   # the catalogue's eps of every normalization (CS231n's and makemore's default)
 
@@ -32,9 +43,17 @@ def differentiable(case) -> tuple[int, ...]:
 
 
 def bind(namespace: dict, ops: dict, pair, loss) -> None:
-    """Define in `namespace` the functions of every case whose op is in `ops`."""
+    """Define in `namespace` the functions of every case whose op is in `ops`, then the sandwich
+    layers and the model classes composed of the table's layers (where it has them all)."""
+    ops = {**ops, **sandwiches(ops)}
+    classes = model_classes(ops, loss)
     made = {}
     for case in CASES:
+        if case.model is not None:
+            qualified = f"{case.model.module}.{case.model.cls}"
+            if qualified in classes:   # by the skeleton module's name: two TwoLayerNet classes
+                namespace[qualified] = classes[qualified]
+            continue
         if case.op not in ops:
             continue
         if case.op not in made:
@@ -300,7 +319,178 @@ def numpy_like_ops(E: NumpyLike) -> dict:
         "mse_loss": lambda x, y: xp.mean((x - y) ** 2),
         "cosine_similarity": lambda x, y: xp.sum(x * y, axis=-1) / (norm(x) * norm(y))[..., 0],
         "normalize": lambda x: x / norm(x),
+        # no case's op: the model classes' penalty, sum W^2
+        "sum_squares": lambda w: xp.sum(w * w),
     }
     ops["svm_loss_vectorized"] = ops["svm_loss_naive"]          # one math, two skeleton names
     ops["softmax_loss_vectorized"] = ops["softmax_loss_naive"]
     return ops
+
+
+# --- layer_utils.py's sandwiches and classifiers/' model classes, of an adapter's own layers ------
+
+SANDWICH_LAYERS = ("affine", "relu", "batchnorm", "layernorm", "conv", "spatial_batchnorm",
+                   "max_pool")
+MODEL_LAYERS = SANDWICH_LAYERS + ("dropout", "softmax_loss", "two_layer_net_loss",
+                                  "word_embedding", "rnn", "lstm", "temporal_affine",
+                                  "temporal_softmax_loss", "sum_squares", "affine_relu",
+                                  "conv_relu_pool")
+
+
+def sandwiches(ops: dict) -> dict:
+    """The sandwich layers of layer_utils.py, each the composition of the table's own layers (so
+    torch's sandwiches call F.batch_norm and F.conv2d); none where the table lacks a layer."""
+    if not set(SANDWICH_LAYERS) <= set(ops):
+        return {}
+    affine, relu, conv = ops["affine"], ops["relu"], ops["conv"]
+    return {
+        "affine_relu": lambda x, w, b: relu(affine(x, w, b)),
+        "affine_bn_relu": lambda x, w, b, gamma, beta, bn_param: relu(
+            ops["batchnorm"](affine(x, w, b), gamma, beta, bn_param)),
+        "affine_ln_relu": lambda x, w, b, gamma, beta, ln_param: relu(
+            ops["layernorm"](affine(x, w, b), gamma, beta, ln_param)),
+        "conv_relu": lambda x, w, b, conv_param: relu(conv(x, w, b, conv_param)),
+        "conv_bn_relu": lambda x, w, b, gamma, beta, conv_param, bn_param: relu(
+            ops["spatial_batchnorm"](conv(x, w, b, conv_param), gamma, beta, bn_param)),
+        "conv_relu_pool": lambda x, w, b, conv_param, pool_param: ops["max_pool"](
+            relu(conv(x, w, b, conv_param)), pool_param),
+    }
+
+
+class EngineModel:
+    """A model class of classifiers/ on an engine: the constructor, `params` and state (dtype,
+    dropout_param with its seed, bn_params) of the reference's class (handwritten/, the
+    skeleton's signature), which each model below also subclasses, and a `loss(X, y)` of the
+    engine's own: the engine's forward of the parameters, whose grads are the engine's autodiff
+    of the loss wrt every parameter. model_classes() subclasses each with the adapter's layers
+    (`layers`, the ops table with its sandwiches) and its loss wrapper (`engine_loss(fn, diff)`,
+    as bind's `loss`).
+
+    Only the training loss is adapted: `loss(X)` without labels (the skeleton's test-mode scores)
+    raises, as no case calls it. Batchnorm's running statistics are not kept (they do not enter
+    the train-mode loss)."""
+    skeleton = ("", "")            # (module, class) of the assignment
+    layers: dict = {}
+    engine_loss = None
+
+    def _loss(self, objective, *data):
+        """objective({name: parameter}, *data) -> the loss, differentiated wrt every parameter."""
+        names = tuple(self.params)
+
+        def fn(*args):
+            return objective(dict(zip(names, args)), *args[len(names):])
+        value, grads = self.engine_loss(fn, tuple(range(len(names))))(
+            *(self.params[k] for k in names), *data)
+        return value, dict(zip(names, grads if len(names) > 1 else (grads,)))
+
+    def _penalty(self, p, names):
+        """0.5 reg sum W^2 over the named weights (the 2020+ skeletons' convention)."""
+        return 0.5 * self.reg * sum(self.layers["sum_squares"](p[k]) for k in names)
+
+    @staticmethod
+    def _labelled(y):
+        if y is None:
+            raise NotImplementedError("this adapter's models compute the training loss only: "
+                                      "loss(X, y)")
+
+
+class NeuralNetTwoLayerNet(EngineModel, neural_net.TwoLayerNet):
+    """neural_net.py (2019): reg is an argument of loss, the penalty reg sum W^2."""
+    skeleton = ("neural_net", "TwoLayerNet")
+
+    def loss(self, X, y=None, reg=0.0):
+        self._labelled(y)
+        net = self.layers["two_layer_net_loss"]
+        return self._loss(lambda p, X, y: net(p["W1"], p["b1"], p["W2"], p["b2"], X, y, reg), X, y)
+
+
+class FcNetTwoLayerNet(EngineModel, fc_net.TwoLayerNet):
+    """fc_net.py (2020+ assignment 1): affine_relu - affine - softmax, 0.5 reg sum W^2."""
+    skeleton = ("fc_net", "TwoLayerNet")
+
+    def loss(self, X, y=None):
+        self._labelled(y)
+        L = self.layers
+
+        def objective(p, X, y):
+            scores = L["affine"](L["affine_relu"](X, p["W1"], p["b1"]), p["W2"], p["b2"])
+            return L["softmax_loss"](scores, y) + self._penalty(p, ("W1", "W2"))
+        return self._loss(objective, X, y)
+
+
+class FullyConnectedNet(EngineModel, fc_net.FullyConnectedNet):
+    """fc_net.py (assignment 2): {affine - [batch/layer norm] - relu - [dropout]} x (L - 1) -
+    affine - softmax; the dropout masks from dropout_param["seed"], as the reference's."""
+    skeleton = ("fc_net", "FullyConnectedNet")
+
+    def loss(self, X, y=None):
+        self._labelled(y)
+        L, n = self.layers, self.num_layers
+        norm = {"batchnorm": L["batchnorm"], "layernorm": L["layernorm"]}.get(self.normalization)
+
+        def objective(p, X, y):
+            h = X
+            for i in range(1, n):
+                h = L["affine"](h, p[f"W{i}"], p[f"b{i}"])
+                if norm is not None:
+                    h = norm(h, p[f"gamma{i}"], p[f"beta{i}"], self.bn_params[i - 1])
+                h = L["relu"](h)
+                if self.use_dropout:
+                    h = L["dropout"](h, self.dropout_param)
+            scores = L["affine"](h, p[f"W{n}"], p[f"b{n}"])
+            return L["softmax_loss"](scores, y) + self._penalty(
+                p, [f"W{i}" for i in range(1, n + 1)])
+        return self._loss(objective, X.astype(self.dtype), y)
+
+
+class ThreeLayerConvNet(EngineModel, cnn.ThreeLayerConvNet):
+    """cnn.py (assignment 2): conv_relu_pool - affine_relu - affine - softmax, the convolution
+    keeping the spatial size (stride 1, pad (filter_size - 1) // 2), a 2x2 max pool."""
+    skeleton = ("cnn", "ThreeLayerConvNet")
+
+    def loss(self, X, y=None):
+        self._labelled(y)
+        L = self.layers
+        conv_param = {"stride": 1, "pad": (self.params["W1"].shape[2] - 1) // 2}
+        pool_param = {"pool_height": 2, "pool_width": 2, "stride": 2}
+
+        def objective(p, X, y):
+            p1 = L["conv_relu_pool"](X, p["W1"], p["b1"], conv_param, pool_param)
+            scores = L["affine"](L["affine_relu"](p1, p["W2"], p["b2"]), p["W3"], p["b3"])
+            return L["softmax_loss"](scores, y) + self._penalty(p, ("W1", "W2", "W3"))
+        return self._loss(objective, X, y)
+
+
+class CaptioningRNN(EngineModel, rnn.CaptioningRNN):
+    """rnn.py (assignment 3): h0 = features W_proj + b_proj; the words captions[:, :-1]
+    embedded, an RNN or LSTM, vocabulary scores, and the temporal softmax loss against
+    captions[:, 1:] with <NULL> targets masked out (the masks made in NumPy: data, not math)."""
+    skeleton = ("rnn", "CaptioningRNN")
+
+    def loss(self, features, captions):
+        L = self.layers
+        words_in, words_out = captions[:, :-1], captions[:, 1:]
+        mask = (words_out != self._null).astype(features.dtype)
+        recurrence = L[self.cell_type]
+
+        def objective(p, features, words_in, words_out, mask):
+            h0 = L["affine"](features, p["W_proj"], p["b_proj"])
+            x = L["word_embedding"](words_in, p["W_embed"])
+            h = recurrence(x, h0, p["Wx"], p["Wh"], p["b"])
+            scores = L["temporal_affine"](h, p["W_vocab"], p["b_vocab"])
+            return L["temporal_softmax_loss"](scores, words_out, mask)
+        return self._loss(objective, features, words_in, words_out, mask)
+
+
+MODELS = (NeuralNetTwoLayerNet, FcNetTwoLayerNet, FullyConnectedNet, ThreeLayerConvNet,
+          CaptioningRNN)
+
+
+def model_classes(ops: dict, loss) -> dict:
+    """"<module>.<class>" -> the model class on the engine whose layers are `ops` (its
+    sandwiches included) and whose loss wrapper is `loss`; none where a layer is missing."""
+    if loss is None or not set(MODEL_LAYERS) <= set(ops):
+        return {}
+    return {".".join(m.skeleton): type(m.skeleton[1], (m,), {
+        "layers": ops, "engine_loss": staticmethod(loss), "__module__": m.skeleton[0]})
+        for m in MODELS}

@@ -9,7 +9,9 @@ max pooling as np.max over the stacked windows, convolution as a sum of strided 
 kink conventions are those of autograd's maximum and max: a tie splits the gradient evenly).
 
 The forward records the computation with autograd.make_vjp and keeps the pullback as the cache;
-the backward calls it with dout. Every case of the catalogue is expressible and defined.
+the backward calls it with dout. The sandwich layers and the model classes are composed of these
+layers in examples/_engines.py (a model's grads: autograd.value_and_grad of its loss wrt every
+parameter). Every case of the catalogue is expressible and defined.
 """
 import autograd.builtins
 import autograd.numpy as anp

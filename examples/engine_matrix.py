@@ -41,7 +41,10 @@ SHORT = {"passed": "pass", "failed": "FAIL", "convention differs": "conv"}
 KINDS = {   # kind of kink -> the kinked cases of that kind (tests/meta/test_engines.py reads it too)
     "relu'(0)": ("relu", "relu_layer", "xor_net", "xor_net_book", "mlp_cross_entropy",
                  "micrograd_readme", "case_study_net_loss", "two_layer_net_loss",
-                 "two_layer_net_toy"),
+                 "two_layer_net_toy", "affine_relu", "affine_bn_relu", "affine_ln_relu",
+                 "conv_relu", "conv_bn_relu", "conv_relu_pool", "two_layer_net_class",
+                 "two_layer_net_fc", "two_layer_net_fc_reg", "fc_net", "fc_net_batchnorm",
+                 "fc_net_layernorm", "fc_net_dropout", "three_layer_convnet"),
     "max-gate tie": ("max_gate", "patterns_circuit"),
     "max-pool tie": ("max_pool", "max_pool_ties"),
     "hinge margin 0": ("multiclass_svm_loss", "linear_svm_loss", "svm_loss", "svm_loss_n1",

@@ -11,6 +11,9 @@ max_pool call). The forward returns the output and keeps jax.vjp's pullback as t
 backward calls it with dout. Conventions at kinks are JAX's own primitives' (jnp.maximum and
 jnp.abs), not the catalogue's conventions.py, so the "at kinks" column shows where they differ.
 
+The sandwich layers and the model classes are composed of these layers in examples/_engines.py;
+a model's grads are jax.value_and_grad of its loss wrt every parameter.
+
 Every case of the catalogue is expressible and defined.
 """
 import jax

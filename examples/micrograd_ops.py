@@ -7,7 +7,8 @@ micrograd is a scalar engine: a Value holds one number, and 0.1.0 has +, -, *, /
 and relu. So only the catalogue's scalar cases (inputs of shape ()) are here, and of those only the
 ones these operations express. Left out: staged and sigmoid_bce_1 (they need exp or log),
 tanh_neuron and tanh_neuron_exp (tanh or exp): micrograd 0.1.0's Value has neither (the lecture's
-later engine adds them; the PyPI release does not). The array cases are left to the array engines.
+later engine adds them; the PyPI release does not). The array cases (the sandwich layers and the
+model classes among them) are left to the array engines.
 (examples/micrograd_engine.py is a different thing: a micrograd-style engine written here.)
 
 max(x, y) is written as y + relu(x - y), the way one writes a max with micrograd's operations; so

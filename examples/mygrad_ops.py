@@ -8,6 +8,9 @@ softmax, conv_nd and max_pool. The forward wraps the differentiable inputs as Te
 others stay NumPy constants) and keeps them and the outputs as the cache; the backward calls
 `out.backward(dout)` (for two outputs, the sum of <dout_i, out_i>) and reads each input's `.grad`.
 
+The sandwich layers and the model classes are composed of these layers in examples/_engines.py
+(a model's grads: `loss.backward()` and each parameter's `.grad`).
+
 Not defined, because MyGrad 2.5 cannot express them: log_det and trace_a_xinv (mygrad.linalg has
 only `norm`: no determinant, no inverse, no solve).
 """

@@ -15,6 +15,9 @@ its Tensor indexing (labels, embedding rows). The forward makes a Tensor of each
 cache; the backward asks for the gradient of <dout, out> (summed over the outputs) with
 `Tensor.gradient`.
 
+The sandwich layers and the model classes are composed of these layers in examples/_engines.py
+(a model's grads: `loss.gradient(*params)`).
+
 Not defined, because tinygrad 0.14 cannot express them: log_det and trace_a_xinv (no
 determinant, inverse or solve in tinygrad).
 """
@@ -148,7 +151,11 @@ def _loss(fn, diff):
     def op(*args):
         ts = _tensors(args, diff)
         loss = fn(*ts)
-        grads = tuple(g.numpy() for g in loss.gradient(*(ts[i] for i in diff)))
+        grads = loss.gradient(*(ts[i] for i in diff))
+        # one schedule for the loss and all its gradients: realized one by one, each would
+        # schedule the graph they share again (a model's 12-step LSTM: minutes, not seconds)
+        loss.realize(*grads)
+        grads = tuple(g.numpy() for g in grads)
         return loss.numpy(), grads[0] if len(grads) == 1 else grads
     return op
 

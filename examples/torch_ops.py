@@ -17,6 +17,11 @@ losses, the RNN and LSTM, whose gate order i, f, o, g is the assignment's and no
 i, f, g, o) is the catalogue's math written once for NumPy-like engines (examples/_engines.py),
 run on torch tensors through a small shim for the few names where torch differs from NumPy.
 
+The sandwich layers (layer_utils.py) and the model classes (TwoLayerNet, FullyConnectedNet,
+ThreeLayerConvNet, CaptioningRNN) are composed of these layers in examples/_engines.py, so they
+call torch's own F.conv2d, F.batch_norm, F.layer_norm, F.cross_entropy and F.embedding; a model's
+grads are torch.autograd.grad of its loss wrt every parameter.
+
 Every case of the catalogue is expressible and defined. Conventions at kinks are torch's, not
 the notes': at a tie of the max gate torch splits the gradient (0.5, 0.5) where the catalogue
 routes it to the first input; the report's "at kinks" column says so, as another convention.

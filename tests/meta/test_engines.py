@@ -17,9 +17,15 @@ import pytest
 
 import cases
 from cases import report
+from cases.worker import DEFAULT_TIMEOUT
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SAMPLES = 2   # random samples per case: the oracles and the kink samples do the rest
+# Seconds one call of an adapter may take (gradref's default is 60). tinygrad compiles the kernels
+# of every new graph on its first call (clang, in a process pool): captioning_lstm_golden's
+# 12-step LSTM with its 8 gradients took 23 to 64 s on a shared 2-core box at load 7 to 9, and
+# past 60 s once (TIMEOUT). A time budget, not a tolerance: the result is judged as any other.
+TIMEOUT = {"tinygrad": 300}
 
 
 def _engine_matrix():
@@ -73,7 +79,10 @@ MYGRAD_FLOAT32_PROMOTED = (
     "softmax_loss_naive", "softmax_loss_vectorized", "two_layer_net_loss", "two_layer_net_toy",
     "temporal_softmax_loss", "tanh_neuron_exp", "micrograd_readme", "micrograd_sanity",
     "makemore_batchnorm", "makemore_batchnorm_fused", "mlp_cross_entropy", "sigmoid_bce",
-    "sigmoid_bce_1", "logistic_regression", "huber_loss")
+    "sigmoid_bce_1", "logistic_regression", "huber_loss", "affine_bn_relu", "affine_ln_relu",
+    "conv_bn_relu", "two_layer_net_class", "two_layer_net_fc", "two_layer_net_fc_reg", "fc_net",
+    "fc_net_batchnorm", "fc_net_layernorm", "fc_net_dropout", "three_layer_convnet",
+    "captioning_rnn", "captioning_lstm", "captioning_rnn_golden", "captioning_lstm_golden")
 
 EXPECTED_FAILED = {   # (engine, dtype) -> case -> (text in every failure message, why)
     ("mygrad", "float64"): {"max_gate": MAX_TIE_BUG, "patterns_circuit": MAX_TIE_BUG},
@@ -94,13 +103,7 @@ ENGINES = {
     "tinygrad": ("tinygrad", ("log_det", "trace_a_xinv")),
     "micrograd": ("micrograd", None),   # None: only the scalar cases, listed in the test below
 }
-# Issue 19's sandwich layers (layer_utils.py) and model classes (classifiers/, the model call
-# style): no adapter defines them yet. The sandwiches compose ops every engine has; a model class
-# needs a class per engine around its loss. Until an adapter covers them, each engine lacks
-# exactly these besides its own left-outs (and their conventions at kinks are not tabulated).
-SANDWICHES = ("affine_relu", "affine_bn_relu", "affine_ln_relu", "conv_relu", "conv_bn_relu",
-              "conv_relu_pool")
-NOT_ADAPTED = {c.name for c in cases.CASES if c.model is not None} | set(SANDWICHES)
+CASE = {c.name: c for c in cases.CASES}
 MICROGRAD_CASES = ("multiply", "max_gate", "chain_rule", "patterns_circuit", "fork_sum",
                    "fork_product", "micrograd_expr", "micrograd_readme", "micrograd_sanity")
 
@@ -117,7 +120,9 @@ def column(engine, dtype):
     """{case: CaseResult} of the adapter on every case it defines."""
     impl = adapter(engine)
     names = [c.name for c in cases.CASES if impl.lookup(c)[0]]
-    return {r.case.name: r for r in report.run(impl, names, seed=0, n=SAMPLES, dtype=dtype)}
+    timeout = TIMEOUT.get(engine, DEFAULT_TIMEOUT)
+    return {r.case.name: r for r in report.run(impl, names, seed=0, n=SAMPLES, dtype=dtype,
+                                               timeout=timeout)}
 
 
 def expected_kink(engine, dtype, name):
@@ -135,7 +140,7 @@ def test_engine_defines_every_case_it_can_express(engine):
     if left_out is None:
         assert {c.name for c in cases.CASES} - missing == set(MICROGRAD_CASES)
     else:
-        assert missing == set(left_out) | NOT_ADAPTED
+        assert missing == set(left_out)
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
@@ -145,7 +150,9 @@ def test_engine_column(engine, dtype):
     results = column(engine, dtype)
     failed = {name: r for name, r in results.items() if r.status != "passed"}
     expected = EXPECTED_FAILED.get((engine, dtype), {})
-    assert {n: r.status for n, r in failed.items()} == {n: "failed" for n in expected}
+    # a case the sources never ask for (beyond_contract) is reported as such, not failed
+    assert {n: r.status for n, r in failed.items()} == {
+        n: "beyond contract" if CASE[n].beyond_contract else "failed" for n in expected}
     for name, (text, why) in expected.items():
         messages = [v.message for _, v in failed[name].failures()]
         assert messages and all(text in m for m in messages), (name, why, messages[:2])
