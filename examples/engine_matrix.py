@@ -37,6 +37,8 @@ ENGINES = {   # column -> adapter
 }
 NODE_RESULTS = "examples/node/results.json"   # the JavaScript column (ignored by git)
 DTYPES = ("float64", "float32")
+TIMEOUT = 300   # seconds a call: tinygrad compiles the 12-step LSTM's kernels on its first call
+                # (23 to 64 s on the shared 2-core box, about 1 s once compiled)
 SHORT = {"passed": "pass", "failed": "FAIL", "convention differs": "conv"}
 KINDS = {   # kind of kink -> the kinked cases of that kind (tests/meta/test_engines.py reads it too)
     "relu'(0)": ("relu", "relu_layer", "xor_net", "xor_net_book", "mlp_cross_entropy",
@@ -68,6 +70,7 @@ def matrix_argv(samples: int, seed: int, more: list[str]) -> list[str]:
             + [a for e, adapter in ENGINES.items() for a in ("--impl", f"{e}=examples/{adapter}")]
             + more
             + ["--dtype", *DTYPES, "--samples", str(samples), "--seed", str(seed),
+               "--timeout", str(TIMEOUT),
                "--json", str(JSON.relative_to(ROOT)), "--markdown", str(DOC.relative_to(ROOT))])
 
 
