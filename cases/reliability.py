@@ -377,7 +377,7 @@ def accumulate(state: dict, p: Plan, budget: float | None = None, chunk: int = C
                "\n".join(names).encode()).hexdigest()[:16]},
            "target": p.samples, "budget": budget, "seconds": 0.0, "samples_added": 0,
            "restarted": [], "new": [], "set_aside": sorted(set(state["cases"]) - set(names)),
-           "stopped": "target reached"}
+           "stopped": "not finished (still running, or killed)"}
     state["runs"].append(run)
     for name in names:
         fp = case_fingerprint(get(name), hw.namespace)
@@ -407,20 +407,26 @@ def accumulate(state: dict, p: Plan, budget: float | None = None, chunk: int = C
         run["seconds"] = round(time.perf_counter() - started, 1)
         save(state)
         log(f"{name}: samples to {stop:,} ({added / seconds:,.0f}/s)")
+    if run["stopped"] != "budget":
+        run["stopped"] = "target reached"
     run["seconds"] = round(time.perf_counter() - started, 1)
     save(state)
     return run
 
 
-def projected_seconds(state: dict, names, target: int) -> float:
-    """To bring every case to the target at its own pace so far (compilation included)."""
-    total = 0.0
+def projected_seconds(state: dict, names, target: int) -> tuple[float, int]:
+    """(seconds to bring every case begun to the target at its own pace so far, compilation
+    included; how many cases have no pace yet: not begun)."""
+    total, unknown = 0.0, 0
     for n in names:
         rec = state["cases"][n]
-        if rec["samples"] < target:
-            pace = rec["seconds"] / rec["samples"] if rec["samples"] else float("nan")
-            total += pace * (target - rec["samples"])
-    return total
+        if rec["samples"] >= target:
+            continue
+        if rec["samples"]:
+            total += rec["seconds"] / rec["samples"] * (target - rec["samples"])
+        else:
+            unknown += 1
+    return total, unknown
 
 
 def accumulated(state: dict, p: Plan, run: dict, resumed: bool) -> tuple:
@@ -454,7 +460,8 @@ def accumulated(state: dict, p: Plan, run: dict, resumed: bool) -> tuple:
                                                  "restarted", "new", "set_aside")},
                 "samples_per_second": run["samples_added"] / run["seconds"] if run["seconds"]
                 else None,
-                "projected_seconds": projected_seconds(state, p.cases, p.samples),
+                **dict(zip(("projected_seconds", "cases_without_pace"),
+                           projected_seconds(state, p.cases, p.samples))),
                 "seconds_per_sample": sum(r["seconds"] / r["samples"] for r in recs.values()
                                           if r["samples"])}
     return fd, false, progress
@@ -679,6 +686,10 @@ def _held(pr: dict) -> str:
             f"reached yet: the cases hold {_span(pr)} each ({pr['cases_at_target']} at the target)")
 
 
+def _count(k: int, what: str) -> str:
+    return f"{k:,} {what}{'' if k == 1 else 's'}"
+
+
 def _hours(seconds: float) -> str:
     return f"{seconds / 3600:,.1f} hours"
 
@@ -686,7 +697,7 @@ def _hours(seconds: float) -> str:
 def _progress_line(pr: dict) -> str:
     run = pr["this_run"]
     rate = pr["samples_per_second"]
-    where = (f"accumulated over {pr['runs']} runs in "
+    where = (f"accumulated over {_count(pr['runs'], 'run')} in "
              "[reliability-progress.json](reliability-progress.json) (`--resume`: each run "
              "continues every case at its next sample index)" if pr["resumed"]
              else "measured by this run alone")
@@ -697,16 +708,19 @@ def _progress_line(pr: dict) -> str:
     if not pr["reached"]:
         line += (f" To bring every case to {pr['target']:,}: about "
                  f"{_hours(pr['projected_seconds'])} more of one core of this machine, at each "
-                 "case's pace so far (its first compilation included).")
+                 "case's pace so far (its first compilation included)"
+                 + (f", and {_count(pr['cases_without_pace'], 'case')} not begun yet"
+                    if pr["cases_without_pace"] else "") + ".")
     line += (" At that pace 10^5 samples per case and dtype take about "
              f"{_hours(pr['seconds_per_sample'] * 1e5)} in all.")
     if len(pr["samples_per_case_by_commit"]) > 1 or pr["resumed"]:
-        line += " Samples checked by gradref commit: " + ", ".join(
+        line += " Samples (summed over the cases) by the gradref commit that checked them: " + ", ".join(
             f"{c} {k:,}" for c, k in pr["samples_per_case_by_commit"].items()) + "."
     for key, what in (("new", "new"), ("restarted", "restarted at 0 (their record changed)"),
                       ("set_aside", "no longer in the catalogue (record kept aside)")):
         if run[key]:
-            line += f" Cases {what} this run: {', '.join(run[key])}."
+            names = ", ".join(run[key][:8]) + (", ..." if len(run[key]) > 8 else "")
+            line += f" Cases {what} this run: {len(run[key])} ({names})."
     return line
 
 
