@@ -460,6 +460,8 @@ def accumulated(state: dict, p: Plan, run: dict, resumed: bool) -> tuple:
                                                  "restarted", "new", "set_aside")},
                 "samples_per_second": run["samples_added"] / run["seconds"] if run["seconds"]
                 else None,
+                "all_runs": {"samples_added": sum(r["samples_added"] for r in state["runs"]),
+                             "seconds": round(sum(r["seconds"] for r in state["runs"]), 1)},
                 **dict(zip(("projected_seconds", "cases_without_pace"),
                            projected_seconds(state, p.cases, p.samples))),
                 "seconds_per_sample": sum(r["seconds"] / r["samples"] for r in recs.values()
@@ -705,6 +707,11 @@ def _progress_line(pr: dict) -> str:
             f"(each in float64 and float32, with its FD calibration) in {run['seconds']:,.0f} s, "
             + (f"{rate:,.1f} samples/s" if rate else "no throughput measured")
             + f", and stopped at: {run['stopped']}.")
+    every = pr["all_runs"]
+    if pr["runs"] > 1 and every["seconds"]:
+        line += (f" All {pr['runs']} runs: {every['samples_added']:,} samples in "
+                 f"{every['seconds']:,.0f} s, {every['samples_added'] / every['seconds']:,.1f} "
+                 "samples/s.")
     if not pr["reached"]:
         line += (f" To bring every case to {pr['target']:,}: about "
                  f"{_hours(pr['projected_seconds'])} more of one core of this machine, at each "
