@@ -85,6 +85,12 @@ def parser() -> argparse.ArgumentParser:
                      help="head to head: samples per planted bug and checker (default 5)")
     rel.add_argument("--h2h-correct", type=int, default=None,
                      help="head to head: correct samples per case and checker (default 50)")
+    rel.add_argument("--resume", action="store_true",
+                     help="continue the false failures kept in the progress file beside the "
+                          "JSON (docs/reliability-progress.json; created if absent) toward --samples")
+    rel.add_argument("--budget", type=float, default=None, metavar="SECONDS",
+                     help="stop adding false-failure samples before this many seconds "
+                          "(the other parts run after)")
     rel.add_argument("--output", default="docs/reliability.md", metavar="PATH",
                      help="the page; the JSON goes beside it (default docs/reliability.md)")
     k = sub.add_parser("cases", help="list the catalogue")
@@ -179,6 +185,8 @@ def _main(argv=None) -> int:
             counts = (args.samples, args.mutant_samples, args.h2h_samples, args.h2h_correct)
             if any(k is not None and k < 1 for k in counts):
                 raise CaseError("sample counts must be at least 1")
+            if args.budget is not None and args.budget < 0:
+                raise CaseError("--budget must be at least 0")
             return reliability.main(args)
         if args.command in ("export", "results", "check-results"):
             from . import vectors

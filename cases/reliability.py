@@ -17,12 +17,21 @@ Four measurements, written to docs/reliability.json and rendered from it to docs
 
 Nothing here asserts a number: the report states what was measured, on which machine, with
 which versions and sample counts. `--quick` is a few-second smoke run of every part.
+
+The false failures can take longer than one run has: `--resume` keeps them (and the catalogue's
+FD calibration) in docs/reliability-progress.json and continues each case at its next sample
+index, `--budget SECONDS` stops adding samples in time; the page counts what the file holds and
+says so until every case reaches --samples (see "false failures accumulated across runs" below).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import inspect
 import json
 import os
+import re
 import platform
 import statistics
 import subprocess
@@ -153,14 +162,6 @@ class Ratios:
                 "share_above_allowed": self.above_allowed / self.n, "max_allowed": self.max_allowed}
 
 
-def judged_blocks(case: Case, seed: int, n: int):
-    """(samples, oracle values) of samples 0..n-1 in float64, in the blocks check_case judges, so
-    that its run of the same samples finds their oracle values cached."""
-    size = check.judge_block(case)
-    for start in range(0, n, size):
-        yield check.block(case, seed, start, min(n, start + size), "float64")
-
-
 def closed_form_calibration(names, seed: int, n: int) -> dict:
     out = {}
     for name, f, df, domain in closed_forms.KNOWN:
@@ -174,16 +175,6 @@ def closed_form_calibration(names, seed: int, n: int) -> dict:
 
 
 # --- false failures and detection ---------------------------------------------------------------------
-
-def _failures(result: check.CaseResult) -> dict:
-    """Failed samples, overall and per check, and the first few failing ids."""
-    bad = [s for s in result.samples if not s.ok]
-    return {**_rate(len(bad), len(result.samples)),
-            "by_check": {k: sum(not getattr(s, k).ok for s in result.samples) for k in check.CHECKS},
-            "at_kinks": result.kink_status or None,
-            "examples": [next(v.message for v in s.verdicts().values() if not v.ok).split("\n")[0]
-                         for s in bad[:3]]}
-
 
 def detection(m: mutants.Mutant, seed: int, n: int) -> dict:
     result = check.check_case(get(m.case), mutants.mutate(m), seed, n)
@@ -206,6 +197,276 @@ def by_kind(rows: list) -> dict:
         out[kind] = {"mutants": len(mine), "caught": sum(r["caught"] for r in mine),
                      "min_share": min(shares), "median_share": statistics.median(shares)}
     return out
+
+
+# --- false failures accumulated across runs ---------------------------------------------------------
+#
+# The false-failures part (and the FD calibration that rides on its float64 samples) advances in
+# chunks of samples per case. A sample is a pure function of (seed, case, index) (cases/sampling.py),
+# so samples start..stop-1 checked today and stop..stop+k-1 checked tomorrow are exactly the samples
+# 0..stop+k-1 checked at once: the counts merge by addition, the FD ratios' max by max, and their
+# quantiles through a fixed-bin histogram (RATIO_BINS: 100 bins a decade, quantiles err high by at
+# most one bin, 2.3%), which merges exactly where a bounded reservoir would not. `--resume` keeps
+# this state in a progress file beside the JSON (docs/reliability-progress.json) and continues at
+# each case's next sample index; `--budget` stops before a chunk that would not fit, the file
+# rewritten (atomically) after every chunk, so a stop or a kill at any moment loses one chunk at most.
+#
+# What restarts a case: its fingerprint (case_fingerprint: the case record, the sources of its
+# reference and handwritten functions, the tolerances) differs from the one its samples were
+# checked under; the run that restarts it names it. Anything else that changed (the checker's code)
+# is recorded, not acted on: each range of samples carries the gradref commit that checked it, and
+# each run its commit and catalogue; the page lists the commits.
+
+PROGRESS_FORMAT = "gradref-reliability-progress"
+CHUNK = 2000                 # samples per case and step (rounded up to whole judged blocks)
+MAX_IDS = 100                # failing sample ids kept per case and dtype (the count is exact)
+DTYPES = ("float64", "float32")
+
+
+def _source(value) -> str:
+    """What a case field, or a handwritten function or class, says, with no memory addresses."""
+    if inspect.isfunction(value) or inspect.isclass(value):
+        try:
+            return inspect.getsource(value)
+        except (OSError, TypeError):
+            return value.__qualname__
+    return re.sub(r" at 0x[0-9a-fA-F]+", "", repr(value))
+
+
+def case_fingerprint(case: Case, namespace: dict) -> str:
+    """A hash of everything that decides a case's false failures but the checker's code: the case
+    record (every field, its reference's source included), the sources of its handwritten
+    functions (not of the helpers they call: the commit per range of samples covers those) and
+    the tolerances."""
+    from . import tolerance
+    parts = [f"{f.name}={_source(getattr(case, f.name))}" for f in dataclasses.fields(case)]
+    parts += [_source(namespace.get(name)) for name in case.functions]
+    parts += [f"{k}={v!r}" for k, v in sorted(vars(tolerance).items()) if k.isupper()]
+    parts += [f"rtol={tolerance.rtol(np.float64)!r},{tolerance.rtol(np.float32)!r}"]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
+def code_version() -> str:
+    """The gradref commit, "+changes" where its code differs from it."""
+    here = Path(__file__).parent
+
+    def git(*argv):
+        return subprocess.run(["git", *argv], capture_output=True, text=True, cwd=here,
+                              timeout=10).stdout.strip()
+    try:
+        commit = git("rev-parse", "--short", "HEAD")
+        dirty = git("status", "--porcelain", "--", "cases", "handwritten", "pyproject.toml")
+    except Exception:
+        return "?"
+    return (commit or "?") + ("+changes" if dirty else "")
+
+
+def _ratios_state(r: Ratios) -> dict:
+    """Exactly what Ratios holds; its histogram as [first bin, [counts]] segments of the nonzero
+    bins (runs of up to 8 empty bins inside a segment)."""
+    segments: list = []
+    for i in np.flatnonzero(r.hist).tolist():
+        if segments and i - (segments[-1][0] + len(segments[-1][1])) <= 8:
+            first, counts = segments[-1]
+            counts += [0] * (i - first - len(counts)) + [int(r.hist[i])]
+        else:
+            segments.append([i, [int(r.hist[i])]])
+    return {"n": r.n, "above": r.above, "above_allowed": r.above_allowed, "max": r.max,
+            "max_allowed": r.max_allowed, "hist": segments}
+
+
+def _ratios_of(d: dict) -> Ratios:
+    r = Ratios()
+    r.n, r.above, r.above_allowed = d["n"], d["above"], d["above_allowed"]
+    r.max, r.max_allowed = d["max"], d["max_allowed"]
+    for first, counts in d["hist"]:
+        r.hist[first:first + len(counts)] = counts
+    return r
+
+
+def new_record(fingerprint: str) -> dict:
+    return {"fingerprint": fingerprint, "samples": 0, "seconds": 0.0, "ranges": [],
+            "fd": _ratios_state(Ratios()),
+            **{d: {"failures": 0, "by_check": dict.fromkeys(check.CHECKS, 0), "ids": [],
+                   "examples": [], "at_kinks": None} for d in DTYPES}}
+
+
+def new_progress(seed: int) -> dict:
+    return {"format": PROGRESS_FORMAT, "version": 1, "seed": seed, "runs": [], "cases": {}}
+
+
+def progress_path(output: str) -> Path:
+    md = Path(output)
+    return md.with_name(md.stem + "-progress.json")
+
+
+def load_progress(path: Path, seed: int) -> dict:
+    if not path.exists():
+        return new_progress(seed)
+    state = json.loads(path.read_text())
+    if state.get("format") != PROGRESS_FORMAT:
+        raise ValueError(f"{path} is not a {PROGRESS_FORMAT} file")
+    if state["seed"] != seed:
+        raise ValueError(f"{path} holds samples of seed {state['seed']}, not {seed}: pass --seed "
+                         f"{state['seed']}, or another --output")
+    return state
+
+
+def save_progress(state: dict, path: Path) -> None:
+    """Atomically: a kill while writing leaves the previous file."""
+    tmp = path.with_name(path.name + ".tmp")
+    cases = ",\n".join(f" {json.dumps(k)}: {json.dumps(v)}" for k, v in state["cases"].items())
+    head = {k: v for k, v in state.items() if k != "cases"}
+    tmp.write_text(json.dumps(head, indent=1)[:-2] + ',\n "cases": {\n' + cases + "\n }\n}\n")
+    os.replace(tmp, path)
+
+
+def _merge_result(rec: dict, result: check.CaseResult) -> None:
+    rec["failures"] += sum(not s.ok for s in result.samples)
+    for k in check.CHECKS:
+        rec["by_check"][k] += sum(not getattr(s, k).ok for s in result.samples)
+    bad = [s for s in result.samples if not s.ok]
+    rec["ids"] += [s.id for s in bad][:MAX_IDS - len(rec["ids"])]
+    rec["examples"] += [next(v.message for v in s.verdicts().values() if not v.ok).split("\n")[0]
+                        for s in bad][:3 - len(rec["examples"])]
+    if result.kinks:
+        rec["at_kinks"] = result.kink_status
+
+
+def step(case: Case, rec: dict, seed: int, stop: int, hw, version: str) -> float:
+    """Samples rec["samples"]..stop-1 of `case`: their FD ratios, the reference checked on them in
+    float64 and float32 (the kink points with the first chunk), merged into `rec`; the seconds."""
+    t0 = time.perf_counter()
+    start = rec["samples"]
+    ratios = Ratios()
+    size = check.judge_block(case)
+    for lo in range(start, stop, size):          # check_case's blocks: it finds them cached
+        ratios.add(*fd_ratios(case, check.block(case, seed, lo, min(stop, lo + size), "float64")[1]))
+    results = {d: check.check_case(case, hw, seed, stop - start, d, first=start,
+                                   at_kinks=start == 0) for d in DTYPES}
+    check._blocks_cache.clear()
+    seconds = time.perf_counter() - t0
+    for d, result in results.items():
+        _merge_result(rec[d], result)
+    rec["fd"] = _ratios_state(_ratios_of(rec["fd"]).merge(ratios))
+    if rec["ranges"] and rec["ranges"][-1][1] == start and rec["ranges"][-1][2] == version:
+        rec["ranges"][-1][1] = stop
+    else:
+        rec["ranges"].append([start, stop, version])
+    rec["samples"] = stop
+    rec["seconds"] = round(rec["seconds"] + seconds, 3)
+    return seconds
+
+
+def chunk_stop(case: Case, done: int, target: int, chunk: int) -> int:
+    size = check.judge_block(case)
+    return min(target, done + -(-chunk // size) * size)
+
+
+def accumulate(state: dict, p: Plan, budget: float | None = None, chunk: int = CHUNK,
+               save=lambda state: None, log=lambda line: None) -> dict:
+    """Advance every case of the plan toward p.samples, the least advanced first, one chunk at a
+    time, until all are there or the next chunk would pass `budget` seconds; `save` after each.
+    Returns this run's entry (also appended to state["runs"])."""
+    started = time.perf_counter()
+    hw = handwritten()
+    version = code_version()
+    names = list(p.cases)
+    run = {"started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "commit": version,
+           "catalogue": {"cases": len(names), "sha256": hashlib.sha256(
+               "\n".join(names).encode()).hexdigest()[:16]},
+           "target": p.samples, "budget": budget, "seconds": 0.0, "samples_added": 0,
+           "restarted": [], "new": [], "set_aside": sorted(set(state["cases"]) - set(names)),
+           "stopped": "not finished (still running, or killed)"}
+    state["runs"].append(run)
+    for name in names:
+        fp = case_fingerprint(get(name), hw.namespace)
+        old = state["cases"].get(name)
+        if old is None or old["fingerprint"] != fp:
+            run["restarted" if old else "new"].append(name)
+            state["cases"][name] = new_record(fp)
+    for name in run["set_aside"]:    # no longer in the catalogue: kept, not shown, not counted
+        log(f"{name}: not in the catalogue; its record is kept aside")
+    for name in run["restarted"]:
+        log(f"{name}: its record changed since its samples were checked; restarted at 0")
+    while True:
+        todo = [n for n in names if state["cases"][n]["samples"] < p.samples]
+        if not todo:
+            break
+        name = min(todo, key=lambda n: state["cases"][n]["samples"])
+        case, rec = get(name), state["cases"][name]
+        stop = chunk_stop(case, rec["samples"], p.samples, chunk)
+        pace = rec["seconds"] / rec["samples"] if rec["samples"] else 0.0
+        spent = time.perf_counter() - started
+        if budget is not None and spent + pace * (stop - rec["samples"]) > budget:
+            run["stopped"] = "budget"
+            break
+        added = stop - rec["samples"]
+        seconds = step(case, rec, state["seed"], stop, hw, version)
+        run["samples_added"] += added
+        run["seconds"] = round(time.perf_counter() - started, 1)
+        save(state)
+        log(f"{name}: samples to {stop:,} ({added / seconds:,.0f}/s)")
+    if run["stopped"] != "budget":
+        run["stopped"] = "target reached"
+    run["seconds"] = round(time.perf_counter() - started, 1)
+    save(state)
+    return run
+
+
+def projected_seconds(state: dict, names, target: int) -> tuple[float, int]:
+    """(seconds to bring every case begun to the target at its own pace so far, compilation
+    included; how many cases have no pace yet: not begun)."""
+    total, unknown = 0.0, 0
+    for n in names:
+        rec = state["cases"][n]
+        if rec["samples"] >= target:
+            continue
+        if rec["samples"]:
+            total += rec["seconds"] / rec["samples"] * (target - rec["samples"])
+        else:
+            unknown += 1
+    return total, unknown
+
+
+def accumulated(state: dict, p: Plan, run: dict, resumed: bool) -> tuple:
+    """(fd_calibration's catalogue part, false_failures, progress) of the document."""
+    recs = {n: state["cases"][n] for n in p.cases}
+    catalogue, per_case_fd = Ratios(), {}
+    for n, rec in recs.items():
+        r = _ratios_of(rec["fd"])
+        per_case_fd[n] = r.summary()
+        catalogue.merge(r)
+    fd = {"catalogue": catalogue.summary(),
+          "worst_cases": dict(sorted(per_case_fd.items(), key=lambda kv: -kv[1].get("max", 0))[:5]),
+          "per_case": per_case_fd}
+    false = {}
+    for d in DTYPES:
+        rows = {n: {**_rate(rec[d]["failures"], rec["samples"]), "by_check": rec[d]["by_check"],
+                    "at_kinks": rec[d]["at_kinks"], "examples": rec[d]["examples"],
+                    "ids": rec[d]["ids"]} for n, rec in recs.items()}
+        false[d] = {"total": _rate(sum(r["failures"] for r in rows.values()),
+                                   sum(r["samples"] for r in rows.values())), "per_case": rows}
+    held = [rec["samples"] for rec in recs.values()]
+    commits: dict = {}
+    for rec in recs.values():
+        for lo, hi, version in rec["ranges"]:
+            commits[version] = commits.get(version, 0) + hi - lo
+    progress = {"resumed": resumed, "target": p.samples, "reached": min(held) >= p.samples,
+                "min_samples": min(held), "max_samples": max(held),
+                "cases_at_target": sum(h >= p.samples for h in held), "cases": len(held),
+                "samples_per_case_by_commit": commits, "runs": len(state["runs"]),
+                "this_run": {k: run[k] for k in ("seconds", "samples_added", "stopped", "budget",
+                                                 "restarted", "new", "set_aside")},
+                "samples_per_second": run["samples_added"] / run["seconds"] if run["seconds"]
+                else None,
+                "all_runs": {"samples_added": sum(r["samples_added"] for r in state["runs"]),
+                             "seconds": round(sum(r["seconds"] for r in state["runs"]), 1)},
+                **dict(zip(("projected_seconds", "cases_without_pace"),
+                           projected_seconds(state, p.cases, p.samples))),
+                "seconds_per_sample": sum(r["seconds"] / r["samples"] for r in recs.values()
+                                          if r["samples"])}
+    return fd, false, progress
 
 
 # --- head to head --------------------------------------------------------------------------------------
@@ -347,47 +608,39 @@ def machine() -> dict:
             "gradref_commit": commit or None}
 
 
-def measure(p: Plan, log=lambda line: None) -> dict:
+CLOSED_FORM_SAMPLES = 10_000   # per closed form and run, at most (they are not accumulated)
+
+
+def measure(p: Plan, log=lambda line: None, state: dict | None = None, budget: float | None = None,
+            save=lambda state: None) -> dict:
+    """Every part. The false failures (and the catalogue's FD calibration) continue `state` (a
+    progress file's, with --resume) toward p.samples within `budget` seconds; without one they
+    start at 0."""
     started = time.time()
-    doc = {"format": FORMAT, "version": 1, "machine": machine(),
+    resumed = state is not None
+    state = new_progress(p.seed) if state is None else state
+    doc = {"format": FORMAT, "version": 2, "machine": machine(),
            "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(started)),
            "plan": {"seed": p.seed, "samples": p.samples, "mutant_samples": p.mutant_samples,
                     "h2h_samples": p.h2h_samples, "h2h_correct": p.h2h_correct,
-                    "cases": len(p.cases)}}
-    hw = handwritten()
+                    "cases": len(p.cases), "closed_form_samples": min(p.samples,
+                                                                      CLOSED_FORM_SAMPLES)}}
     for name in p.cases:
         oracles.prefetch(get(name))          # compile ahead, in order, while earlier cases run
-    catalogue, per_case_fd = Ratios(), {}
-    false = {"float64": {}, "float32": {}}
+    spent = {}                               # seconds, compilation included
+    run = accumulate(state, p, budget, save=save, log=log)
+    spent["false_failures"] = run["seconds"]
+    fd, doc["false_failures"], doc["progress"] = accumulated(state, p, run, resumed)
+    doc["fd_calibration"] = {**fd, "closed_forms": closed_form_calibration(
+        p.closed_forms, p.seed, doc["plan"]["closed_form_samples"])}
+    t0 = time.perf_counter()
     detected = []
-    spent = {"false_failures": 0.0, "detection": 0.0}   # seconds, compilation included
     for name in p.cases:
-        case = get(name)
-        t0 = time.perf_counter()
-        ratios = Ratios()
-        for _, ov in judged_blocks(case, p.seed, p.samples):
-            ratios.add(*fd_ratios(case, ov))
-        per_case_fd[name] = ratios.summary()
-        catalogue.merge(ratios)
-        for dtype in false:
-            false[dtype][name] = _failures(check.check_case(case, hw, p.seed, p.samples, dtype))
-        t1 = time.perf_counter()
         for m in (m for m in mutants.MUTANTS if m.case == name):
             detected.append(detection(m, p.seed, p.mutant_samples))
-        spent["false_failures"] += t1 - t0
-        spent["detection"] += time.perf_counter() - t1
-        check._blocks_cache.clear()          # this case's oracle values are done with
-        log(f"{name}: {time.perf_counter() - t0:.1f}s")
-    doc["fd_calibration"] = {
-        "catalogue": catalogue.summary(),
-        "worst_cases": dict(sorted(per_case_fd.items(), key=lambda kv: -kv[1].get("max", 0))[:5]),
-        "per_case": per_case_fd,
-        "closed_forms": closed_form_calibration(p.closed_forms, p.seed, p.samples),
-    }
-    doc["false_failures"] = {dtype: {"total": _rate(sum(r["failures"] for r in rows.values()),
-                                                    sum(r["samples"] for r in rows.values())),
-                                     "per_case": rows}
-                             for dtype, rows in false.items()}
+        check._blocks_cache.clear()
+    log(f"detection: {time.perf_counter() - t0:.1f}s")
+    spent["detection"] = time.perf_counter() - t0
     doc["detection"] = {"mutants": detected, "by_kind": by_kind(detected), "kinds": BUG_KINDS,
                         "caught": sum(r["caught"] for r in detected), "total": len(detected)}
     t0 = time.perf_counter()
@@ -422,12 +675,76 @@ def _where(by_case: dict, h2h: dict) -> str:
     return "".join(f"; {c} {f}" for c, f in by_case.items())
 
 
+def _span(pr: dict) -> str:
+    lo, hi = pr["min_samples"], pr["max_samples"]
+    return f"{lo:,}" if lo == hi else f"{lo:,} to {hi:,}"
+
+
+def _held(pr: dict) -> str:
+    """How many samples the false failures rest on, never more than were checked."""
+    if pr["reached"]:
+        return f"{pr['target']:,} samples per case and dtype over {pr['cases']} cases"
+    return (f"toward {pr['target']:,} samples per case and dtype over {pr['cases']} cases, not "
+            f"reached yet: the cases hold {_span(pr)} each ({pr['cases_at_target']} at the target)")
+
+
+def _count(k: int, what: str) -> str:
+    return f"{k:,} {what}{'' if k == 1 else 's'}"
+
+
+def _hours(seconds: float) -> str:
+    return f"{seconds / 3600:,.1f} hours"
+
+
+def _progress_line(pr: dict) -> str:
+    run = pr["this_run"]
+    rate = pr["samples_per_second"]
+    where = (f"accumulated over {_count(pr['runs'], 'run')} in "
+             "[reliability-progress.json](reliability-progress.json) (`--resume`: each run "
+             "continues every case at its next sample index)" if pr["resumed"]
+             else "measured by this run alone")
+    line = (f"- False failures: {where}; this run checked {run['samples_added']:,} samples "
+            f"(each in float64 and float32, with its FD calibration) in {run['seconds']:,.0f} s, "
+            + (f"{rate:,.1f} samples/s" if rate else "no throughput measured")
+            + f", and stopped at: {run['stopped']}.")
+    every = pr["all_runs"]
+    if pr["runs"] > 1 and every["seconds"]:
+        line += (f" All {pr['runs']} runs: {every['samples_added']:,} samples in "
+                 f"{every['seconds']:,.0f} s, {every['samples_added'] / every['seconds']:,.1f} "
+                 "samples/s.")
+    if not pr["reached"]:
+        line += (f" To bring every case to {pr['target']:,}: about "
+                 f"{_hours(pr['projected_seconds'])} more of one core of this machine, at each "
+                 "case's pace so far (its first compilation included)"
+                 + (f", and {_count(pr['cases_without_pace'], 'case')} not begun yet"
+                    if pr["cases_without_pace"] else "") + ".")
+    line += (" At that pace 10^5 samples per case and dtype take about "
+             f"{_hours(pr['seconds_per_sample'] * 1e5)} in all.")
+    if len(pr["samples_per_case_by_commit"]) > 1 or pr["resumed"]:
+        line += " Samples (summed over the cases) by the gradref commit that checked them: " + ", ".join(
+            f"{c} {k:,}" for c, k in pr["samples_per_case_by_commit"].items()) + "."
+    for key, what in (("new", "new"), ("restarted", "restarted at 0 (their record changed)"),
+                      ("set_aside", "no longer in the catalogue (record kept aside)")):
+        if run[key]:
+            names = ", ".join(run[key][:8]) + (", ..." if len(run[key]) > 8 else "")
+            line += f" Cases {what} this run: {len(run[key])} ({names})."
+    return line
+
+
+def _target_note(pr: dict) -> list:
+    if pr["reached"]:
+        return []
+    return [f"**Not reached yet:** the aim is {pr['target']:,} samples per case and dtype; the "
+            f"cases hold {_span(pr)} so far ({pr['cases_at_target']} of {pr['cases']} at the "
+            "target), and every count and bound here is of those.", ""]
+
+
 def render(doc: dict) -> str:
     """The page, from the JSON document alone (a test holds the committed pair to it)."""
     command, p, m = doc["command"], doc["plan"], doc["machine"]
     fd, ff, det, h2h = (doc["fd_calibration"], doc["false_failures"], doc["detection"],
                         doc["head_to_head"])
-    v = m["versions"]
+    v, pr = m["versions"], doc["progress"]
     lines = [
         "# How reliable the checks are",
         "",
@@ -440,16 +757,12 @@ def render(doc: dict) -> str:
         "machine: times are indicative).",
         f"- Versions: Python {m['python']}, "
         + ", ".join(f"{k} {v[k]}" for k in v if v[k]) + f"; gradref {m['gradref_commit'] or '?'}.",
-        f"- Run: {doc['started']}, {doc['seconds']:,.0f} s; seed {p['seed']}; {p['samples']:,} "
-        f"samples per case and dtype over {p['cases']} cases; {p['mutant_samples']} samples per "
-        "planted bug; head to head: "
+        f"- Run: {doc['started']}, {doc['seconds']:,.0f} s; seed {p['seed']}; {_held(pr)}; "
+        f"{p['mutant_samples']} samples per planted bug; head to head: "
         f"{p['h2h_samples']} samples per planted bug, {p['h2h_correct']} correct samples per case.",
         "- Time by part: " + ", ".join(f"{k.replace('_', ' ')} {v:,.0f} s"
-                                       for k, v in doc["part_seconds"].items())
-        + f". At this pace 10^5 samples per case and dtype would take about "
-        f"{doc['part_seconds']['false_failures'] * 1e5 / p['samples'] / 3600:,.1f} hours on one "
-        "core of this machine (the false failures part scales with the samples; the first "
-        "compilation of each case is in it).",
+                                       for k, v in doc["part_seconds"].items()) + ".",
+        _progress_line(pr),
         "",
         "## 1. Finite differences: true error over estimated error",
         "",
@@ -459,7 +772,10 @@ def render(doc: dict) -> str:
         "jax.vjp's own rounding counts as error, so the ratios err high) or the closed-form "
         "derivative (cases/closed_forms.py). A ratio above 1 is an "
         f"underestimate; the check allows FD_SAFETY = {FD_SAFETY:g} times the truncation plus "
-        "the rounding (and the implementation's own rounding on top).",
+        "the rounding (and the implementation's own rounding on top). The closed forms: "
+        f"{p['closed_form_samples']:,} samples each, drawn afresh by every run. The percentiles "
+        "come from a histogram of 100 bins a decade, each read at its upper edge (up to 2.3% "
+        "high), which runs merge exactly; the max and the shares are exact.",
         "",
         "| functions | estimates | median | 99th pct | 99.9th pct | max | ratio > 1 | above the allowance |",
         "|---|--:|--:|--:|--:|--:|--:|--:|",
@@ -482,8 +798,10 @@ def render(doc: dict) -> str:
         "",
         "The handwritten reference on fresh samples, every check (behaved, forward, jax.vjp, "
         "finite differences) and the kink points; the bound is the exact one-sided 95% upper "
-        "confidence bound on the failure rate (Clopper-Pearson; 0 failures in N gives about 3/N).",
+        "confidence bound on the failure rate (Clopper-Pearson; 0 failures in N gives about 3/N), "
+        "from the samples actually checked.",
         "",
+        *_target_note(pr),
         "| dtype | failed samples | 95% upper bound on the rate | cases with a failure |",
         "|---|--:|--:|---|",
     ]
@@ -492,13 +810,19 @@ def render(doc: dict) -> str:
         bad = [f"{n} ({r['failures']})" for n, r in rows["per_case"].items() if r["failures"]]
         lines.append(f"| {dtype} | {t['failures']} of {t['samples']:,} | {_e(t['upper95'])} | "
                      f"{', '.join(bad) or 'none'} |")
-    per_case_bound = max(r["upper95"] for rows in ff.values() for r in rows["per_case"].values())
-    lines += ["", f"Per case ({p['samples']:,} samples per dtype) the bound is "
-              f"{_e(per_case_bound)} or less where nothing failed.", ""]
-    examples = [(d, n, e) for d, rows in ff.items() for n, r in rows["per_case"].items()
-                for e in r["examples"]]
-    if examples:
-        lines += ["Failures seen:", ""] + [f"- {d} {n}: `{e}`" for d, n, e in examples[:10]] + [""]
+    clean = [r["upper95"] for rows in ff.values() for r in rows["per_case"].values()
+             if not r["failures"]]
+    lines += ["", f"Per case ({_span(pr)} samples per dtype) the bound is "
+              f"{_e(max(clean, default=None))} or less where nothing failed.", ""]
+    seen = [(d, n, r) for d, rows in ff.items() for n, r in rows["per_case"].items()
+            if r["failures"]]
+    if seen:
+        lines += ["Failures seen (sample ids, up to the first few; each reruns with the command "
+                  "its message gives):", ""]
+        lines += [f"- {d} {n}: {r['failures']} failed: " + ", ".join(r["ids"][:5])
+                  + ("" if len(r["ids"]) <= 5 else ", ...")
+                  + "".join(f"; `{e}`" for e in r["examples"][:1]) for d, n, r in seen[:10]]
+        lines += [""]
     lines += ["<details><summary>Per case</summary>", "",
               "| case | " + " | ".join(f"{d} failed (95% bound)" for d in ff) + " | at kinks |",
               "|---|" + "--:|" * len(ff) + "---|"]
@@ -608,22 +932,32 @@ def write(doc: dict, output: str) -> tuple[Path, Path]:
     return md, js
 
 
-def command_line(p: Plan, quick: bool, output: str) -> str:
-    """The command that measures this plan again."""
-    return (f"gradref reliability{' --quick' if quick else ''} --samples {p.samples} --seed "
-            f"{p.seed} --mutant-samples {p.mutant_samples} --h2h-samples {p.h2h_samples} "
-            f"--h2h-correct {p.h2h_correct}"
+def command_line(p: Plan, quick: bool, output: str, resume: bool = False,
+                 budget: float | None = None) -> str:
+    """The command that measures this plan again (with --resume: continues it)."""
+    return (f"gradref reliability{' --quick' if quick else ''} --samples {p.samples}"
+            + (" --resume" if resume else "") + (f" --budget {budget:g}" if budget is not None
+                                                  else "")
+            + f" --seed {p.seed} --mutant-samples {p.mutant_samples} --h2h-samples "
+            f"{p.h2h_samples} --h2h-correct {p.h2h_correct}"
             + ("" if output == DEFAULT_OUTPUT else f" --output {output}"))
 
 
 def main(args) -> int:
     p = plan(args.seed, args.quick, args.samples, args.mutant_samples, args.h2h_samples,
              args.h2h_correct)
+    resume, budget = getattr(args, "resume", False), getattr(args, "budget", None)
 
     def log(line):
         print(line, file=sys.stderr, flush=True)
-    doc = measure(p, log)
-    doc["command"] = command_line(p, args.quick, args.output)
+    state, save = None, (lambda state: None)
+    if resume:
+        path = progress_path(args.output)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        state = load_progress(path, p.seed)
+        save = lambda state: save_progress(state, path)     # noqa: E731
+    doc = measure(p, log, state, budget, save)
+    doc["command"] = command_line(p, args.quick, args.output, resume, budget)
     md, js = write(doc, args.output)
-    print(f"wrote {md} and {js}")
+    print(f"wrote {md} and {js}" + (f" (and {progress_path(args.output)})" if resume else ""))
     return 0

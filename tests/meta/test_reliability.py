@@ -2,13 +2,14 @@
 rendered from its committed JSON, and the two measurements with a closed form are computed right.
 The numbers themselves are measured by the command, not asserted here."""
 
+import dataclasses
 import json
 from pathlib import Path
 
 import numpy as np
 from scipy import stats
 
-from cases import check, cli, closed_forms, mutants, reliability
+from cases import check, cli, closed_forms, compare, mutants, reliability
 from cases.spec import BUG_KINDS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,3 +88,164 @@ def test_ratio_quantiles_err_high_by_at_most_a_bin():
     s = r.summary()
     assert s["max"] == x.max() and s["share_above_estimate"] == np.mean(x > 1)
     assert s["share_above_allowed"] == np.mean(x / 2 > 1)
+
+
+# --- false failures accumulated across runs (--resume, --budget) -------------------------------------
+#
+# Two quick cases, a few dozen samples: a resumed run must hold exactly what one run over the same
+# samples holds (the time spent aside), a stopped run a file that resumes to the same, and a failure
+# must land in the counts with its sample id.
+
+ACC_CASES = ("staged", "relu")
+
+
+def _plan(samples: int) -> reliability.Plan:
+    return reliability.plan(1, quick=True, samples=samples)
+
+
+def _run(state: dict, samples: int, **kw) -> dict:
+    return reliability.accumulate(state, _plan(samples), **kw)
+
+
+def _without_time(state: dict) -> dict:
+    return {n: {k: v for k, v in rec.items() if k != "seconds"} for n, rec in state["cases"].items()}
+
+
+def _one_run(samples: int) -> dict:
+    state = reliability.new_progress(1)
+    _run(state, samples)
+    return state
+
+
+def test_resumed_run_holds_what_one_run_holds(tmp_path):
+    """30 samples, saved, loaded and continued to 60 (and to 60 again: nothing to do) equal 60 at
+    once: counts, failing ids, the FD ratios' histogram and max, the ranges of samples."""
+    path = tmp_path / "progress.json"
+    state = reliability.load_progress(path, 1)               # absent: a new one
+    _run(state, 30, save=lambda s: reliability.save_progress(s, path))
+    assert {n: r["samples"] for n, r in state["cases"].items()} == dict.fromkeys(ACC_CASES, 30)
+    state = reliability.load_progress(path, 1)
+    _run(state, 60, save=lambda s: reliability.save_progress(s, path))
+    again = _run(reliability.load_progress(path, 1), 60)
+    assert again["samples_added"] == 0 and again["stopped"] == "target reached"
+    resumed, once = reliability.load_progress(path, 1), _one_run(60)
+    assert _without_time(resumed) == _without_time(once)
+    assert all(r["samples"] == 60 and r["fd"]["n"] > 0 for r in resumed["cases"].values())
+    assert [r["samples_added"] for r in resumed["runs"]] == [60, 60]
+
+
+def test_a_stopped_run_leaves_a_file_that_resumes_to_the_same(tmp_path):
+    """Killed right after its first chunk, a run leaves a file that loads, is consistent (every
+    record holds whole samples 0..n-1) and resumes to what one run gives; a budget of 0 adds
+    nothing, says so, and the page does not claim the target."""
+    path = tmp_path / "progress.json"
+
+    class Killed(Exception):
+        pass
+
+    def save_then_die(state):
+        reliability.save_progress(state, path)
+        raise Killed
+
+    state = reliability.new_progress(1)
+    try:
+        _run(state, 40, save=save_then_die)
+    except Killed:
+        pass
+    left = reliability.load_progress(path, 1)
+    held = {n: r["samples"] for n, r in left["cases"].items()}
+    assert held == {"staged": 40, "relu": 0}
+    for rec in left["cases"].values():
+        assert [lo for lo, _, _ in rec["ranges"]] in ([], [0])
+        assert sum(hi - lo for lo, hi, _ in rec["ranges"]) == rec["samples"]
+        assert rec["fd"]["n"] == sum(sum(c) for _, c in rec["fd"]["hist"])
+    run = _run(left, 40, budget=0)
+    assert run["stopped"] == "budget" and run["samples_added"] == 0
+    fd, false, progress = reliability.accumulated(left, _plan(40), run, resumed=True)
+    assert not progress["reached"] and progress["min_samples"] == 0
+    assert false["float64"]["per_case"]["relu"]["samples"] == 0
+    assert "not reached yet" in reliability._held(progress)
+    assert "not reached yet" in reliability._target_note(progress)[0].lower()
+    _run(left, 40)
+    assert _without_time(left) == _without_time(_one_run(40))
+
+
+def test_a_false_failure_lands_in_the_counts_with_its_id(monkeypatch):
+    """A planted false failure (sample staged-s37's forward verdict failed in float32 only, as a
+    wrong oracle or too tight a float32 tolerance would) is not there at 30 samples, and is after
+    resuming to 60: under float32, its check and its id, in the document's counts and bound."""
+    judge = check.judge
+
+    def planted(case, ids, run, ov, bound, *args):
+        out = judge(case, ids, run, ov, bound, *args)
+        if bound != check.rtol(np.float32):
+            return out
+        bad = compare.Verdict(False, message="staged-s37: planted false failure")
+        return [dataclasses.replace(s, forward=bad) if s.id == "staged-s37" else s for s in out]
+    monkeypatch.setattr(check, "judge", planted)
+    state = reliability.new_progress(1)
+    _run(state, 30)
+    assert state["cases"]["staged"]["float32"]["failures"] == 0
+    run = _run(state, 60)
+    rec = state["cases"]["staged"]["float32"]
+    assert (rec["failures"], rec["ids"], rec["by_check"]["forward"]) == (1, ["staged-s37"], 1)
+    assert rec["examples"] == ["staged-s37: planted false failure"]
+    assert all(state["cases"][n]["float64"]["failures"] == 0 for n in ACC_CASES)
+    _, false, progress = reliability.accumulated(state, _plan(60), run, resumed=True)
+    row = false["float32"]["per_case"]["staged"]
+    assert (row["failures"], row["samples"], row["ids"]) == (1, 60, ["staged-s37"])
+    assert row["upper95"] == reliability.upper_bound(1, 60)
+    assert false["float32"]["total"] == reliability._rate(1, 120)
+    assert false["float64"]["total"] == reliability._rate(0, 120)
+
+
+def test_a_changed_case_restarts_and_the_run_says_so():
+    """A record whose fingerprint differs (the case, its reference or handwritten source, or the
+    tolerances changed) starts again at 0 and the run names it; the others continue."""
+    state = _one_run(30)
+    state["cases"]["relu"]["fingerprint"] = "changed"
+    state["cases"]["gone"] = state["cases"]["staged"]         # a case no longer in the catalogue
+    run = _run(state, 30)
+    assert run["restarted"] == ["relu"] and run["set_aside"] == ["gone"]
+    assert run["samples_added"] == 30 and state["cases"]["relu"]["samples"] == 30
+    hw = reliability.handwritten()
+    from cases.catalogue import get
+    assert state["cases"]["relu"]["fingerprint"] == reliability.case_fingerprint(get("relu"),
+                                                                                  hw.namespace)
+    _, false, progress = reliability.accumulated(state, _plan(30), run, resumed=True)
+    assert "gone" not in false["float64"]["per_case"] and progress["reached"]
+
+
+def test_fingerprint_is_stable_and_sees_the_source(tmp_path):
+    """Two processes' fingerprints agree (no memory addresses); a reference or a handwritten
+    function of the same name whose source differs changes it."""
+    import importlib.util
+    from cases.catalogue import get
+    hw = reliability.handwritten()
+    case = get("relu")
+    fp = reliability.case_fingerprint(case, hw.namespace)
+    assert "0x" not in reliability._source(case) and fp == reliability.case_fingerprint(
+        get("relu"), dict(hw.namespace))
+    (tmp_path / "edited.py").write_text("def f(*a):\n    return a[0] + 1\n")
+    spec = importlib.util.spec_from_file_location("edited", tmp_path / "edited.py")
+    edited = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(edited)
+    edited.f.__name__ = edited.f.__qualname__ = case.reference.__qualname__
+    assert reliability.case_fingerprint(dataclasses.replace(case, reference=edited.f),
+                                        hw.namespace) != fp
+    name = case.functions[0]
+    edited.f.__name__ = edited.f.__qualname__ = name
+    assert reliability.case_fingerprint(case, {**hw.namespace, name: edited.f}) != fp
+
+
+def test_committed_progress_file_is_what_the_page_counts():
+    """docs/reliability-progress.json (a --resume run's) holds the counts the committed page shows."""
+    path = ROOT / "docs/reliability-progress.json"
+    doc = json.loads((ROOT / "docs/reliability.json").read_text())
+    if not doc.get("progress", {}).get("resumed"):
+        return
+    state = json.loads(path.read_text())
+    for dtype, rows in doc["false_failures"].items():
+        for name, row in rows["per_case"].items():
+            rec = state["cases"][name]
+            assert (row["samples"], row["failures"]) == (rec["samples"], rec[dtype]["failures"])
