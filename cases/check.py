@@ -193,6 +193,8 @@ def check_implementations(case: Case, impls: list, seed: int = 0, n: int = 20,
     oracle values (up to RUN_AHEAD_FLOATS of results held), then evaluated and judged in order.
     The next block goes to the workers before the last one's results are read, so the workers run
     while this process judges."""
+    if len(impls) > worker.MAX_WORKERS:
+        raise ValueError(f"at most {worker.MAX_WORKERS} implementations can be checked together")
     results = [CaseResult(case, impl.name, seed, dtype, beyond_contract=case.beyond_contract
                           if impl.contract == "source" else "") for impl in impls]
     repro = [lambda chk, sid, impl=impl: reproduce(chk, sid, seed, impl, dtype) for impl in impls]

@@ -169,6 +169,9 @@ def columns_of(impls: list, dtypes: list, xfails: dict, vectors_dir: str, case_n
                                   xfails=entries, state=state, reason=reason))
     if xfails:
         raise ImplementationError(f"--xfails {', '.join(xfails)}=...: no column of that name")
+    if len(impls) > worker.MAX_WORKERS:
+        raise ImplementationError(f"--impl: {len(impls)} columns; a matrix runs at most "
+                                  f"{worker.MAX_WORKERS} implementations, each in its own worker")
     if sum(c.kind == "reference" for c in columns) > len(dtypes):
         raise ImplementationError("--impl handwritten: once per matrix")
     return columns

@@ -308,7 +308,8 @@ def runner(impl: Implementation, timeout: float = DEFAULT_TIMEOUT):
     if w is not None and w.alive and w.timeout == timeout:
         if w.impl.recipe != impl.recipe:
             w.load(impl)
-        return w
+        _workers[key] = _workers.pop(key)   # the most recently used last: eviction below stops
+        return w                            # the least recently used, not one a case holds
     if w is not None:
         w.close()
     while len(_workers) >= MAX_WORKERS:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import cases
-from cases import check, cli
+from cases import check, cli, worker
 
 ROOT = Path(__file__).resolve().parents[2]
 MISBEHAVING = ROOT / "tests" / "fixtures" / "misbehaving"
@@ -214,3 +214,18 @@ def test_implementations_checked_together_share_samples_and_oracles_and_not_thei
     together = check.check_implementations(cases.get("staged"), impls[::2], 0, 5)
     alone = [check.check_case(cases.get("staged"), impl, 0, 5) for impl in impls[::2]]
     assert [r.samples for r in together] == [r.samples for r in alone]
+
+
+def test_a_worker_a_case_holds_is_not_the_one_evicted(monkeypatch):
+    """With the pool full, starting a case's second worker stops the least recently used one,
+    never the first worker this case just took."""
+    monkeypatch.setattr(worker, "MAX_WORKERS", 2)
+    worker._stop_all()
+    worker._workers.clear()
+    ops = MISBEHAVING.parent / "student" / "notes_ops.py"
+    first, other = cases.handwritten(), cases.load(str(ops))
+    worker.runner(first)
+    worker.runner(other)                          # the pool is full: [first, other]
+    third = cases.load(str(ROOT / "handwritten"))
+    results = check.check_implementations(cases.get("multiply"), [first, third], 0, 2)
+    assert [r.status for r in results] == ["passed", "passed"]
