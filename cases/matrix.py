@@ -288,8 +288,9 @@ SHORT = {"passed": "PASSED", "failed": "FAILED", "not implemented": "—", "cras
 KINK_SHORT = {"convention differs": "kinks: CONV", "failed": "kinks: FAIL"}
 LEGEND = ("PASSED; FAILED ×k: the worst error was k times its bound; — not implemented; CRASHED, "
           "TIMEOUT: the worker died or hung (the other columns went on); XFAIL, XPASS: a known "
-          "failure failed, or passed; BEYOND: beyond the source's contract; n/a: the column "
-          "could not be run. At the case's kinks: kinks: CONV, another valid convention (not a "
+          "failure failed, or passed; BEYOND: beyond the source's contract; n/a: not run (the "
+          "column could not be imported, or a results file's vectors lack the case). At the "
+          "case's kinks: kinks: CONV, another valid convention (not a "
           "failure); kinks: FAIL, not a subgradient there.")
 
 

@@ -160,3 +160,17 @@ def test_a_column_is_named_with_the_versions_of_what_it_imports(tmp_path):
     impl.write_text("import numpy as np\nfrom scipy import special\nimport helper, json\n")
     got = matrix.versions_of(str(impl))
     assert set(got) == {"numpy", "scipy"}        # not the standard library, not its own modules
+
+
+def test_the_engines_page_is_its_json_rendered():
+    """docs/engines.md's tables are docs/engines.json rendered (examples/engine_matrix.py wrote
+    both): a hand edit of a cell, or a JSON regenerated without its page, fails here."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("engine_matrix",
+                                                  ROOT / "examples" / "engine_matrix.py")
+    engine_matrix = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(engine_matrix)
+    doc = json.loads((ROOT / "docs" / "engines.json").read_text())
+    page = (ROOT / "docs" / "engines.md").read_text()
+    assert matrix.MARKERS[0] + matrix.markdown(doc) + "\n" + matrix.MARKERS[1] in page
+    assert engine_matrix.kinks_table(doc) in page
