@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import jax
 import numpy as np
 
-from . import kinks, oracles, worker
+from . import kinks, options, oracles, worker
 from .calls import CallPlan
 from .compare import SampleResult, Verdict, _fmt_index, compare, judge, probe_scale
 from .impl import Implementation, ImplementationError, not_implemented
@@ -37,7 +37,7 @@ CHECKS = {  # verdict name -> the test that states it
     "fd": "test_matches_fd",
 }
 TESTS = CHECKS | {"kink": "test_at_kink"}   # every test a verdict can send a user to
-DTYPES = {"float64": np.float64, "float32": np.float32}
+DTYPES = {name: np.dtype(name).type for name in options.DTYPES}   # name -> NumPy type
 PYTEST_SAMPLES = 20        # pytest's default --samples: a test id past it needs --samples
 
 

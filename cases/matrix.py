@@ -72,20 +72,21 @@ def parse_impl(text: str) -> tuple[str, str]:
     return label or Path(spec.rstrip("/").split(",")[0]).stem or spec, spec
 
 
+def installed_version(dist: str) -> str | None:
+    """The installed version of a distribution, None where it is not installed."""
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return None
+
+
 def _distribution_versions(names) -> dict:
     """{distribution: version} of the top-level import names that an installed distribution
     provides (the standard library and local modules have none)."""
     provides = metadata.packages_distributions()
-    out = {}
-    for name in sorted(names):
-        if name in sys.stdlib_module_names:
-            continue
-        for dist in provides.get(name, ()):
-            try:
-                out[dist] = metadata.version(dist)
-            except metadata.PackageNotFoundError:
-                pass
-    return out
+    versions = {dist: installed_version(dist) for name in sorted(names)
+                if name not in sys.stdlib_module_names for dist in provides.get(name, ())}
+    return {dist: v for dist, v in versions.items() if v is not None}
 
 
 def _imported_names(path: Path) -> set:
@@ -108,7 +109,8 @@ def versions_of(spec: str) -> dict:
     """The versions of the distributions an implementation imports directly (its files read, not
     run), or of the module's own distribution; gradref's for the handwritten reference."""
     if spec == "handwritten":
-        return {"gradref": _version("gradref")}
+        version = installed_version("gradref")
+        return {"gradref": version} if version else {}
     names, local = set(), set()
     for s in spec.split(","):
         p = Path(s)
@@ -122,33 +124,40 @@ def versions_of(spec: str) -> dict:
     return _distribution_versions(names - local)
 
 
-def _version(dist: str) -> str:
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return "not installed"
-
-
 def environment() -> dict:
     return {"python": platform.python_version(), "platform": platform.platform(),
             "machine": platform.machine(),
-            "packages": {d: _version(d) for d in ("gradref", "numpy", "jax", "jaxlib", "scipy")}}
+            "packages": {d: installed_version(d)
+                         for d in ("gradref", "numpy", "jax", "jaxlib", "scipy")}}
 
 
-def columns_of(impls: list, dtypes: list, xfails: dict, vectors_dir: str, case_names,
-               timeout: float) -> list[Column]:
+def _is_results_file(spec: str) -> bool:
+    return spec.endswith(".json") and Path(spec).is_file()
+
+
+def columns_of(impls: list, dtypes: list, xfails: dict, timeout: float) -> list[Column]:
     """One column per implementation and dtype (a results file: one column, float64), each
-    imported once here: one that cannot be is a column that says why, not the end of the run."""
+    imported once here: one that cannot be is a column that says why, not the end of the run.
+    The usage errors (names, --xfails, how many) are said before any worker starts."""
     from . import vectors
-    columns, names = [], set()
-    for text in impls:
-        name, spec = parse_impl(text)
-        if name in names:
-            raise ImplementationError(f"--impl {text}: a second column named {name!r}: "
+    parsed = [parse_impl(text) for text in impls]
+    for k, (name, spec) in enumerate(parsed):
+        if name in (n for n, _ in parsed[:k]):
+            raise ImplementationError(f"--impl {impls[k]}: a second column named {name!r}: "
                                       f"name it, as --impl NAME={spec}")
-        names.add(name)
-        entries = known.read(xfails.pop(name)) if name in xfails else []
-        if spec.endswith(".json") and Path(spec).is_file():
+    unknown = [n for n in xfails if n not in (name for name, _ in parsed)]
+    if unknown:
+        raise ImplementationError(f"--xfails {', '.join(unknown)}=...: no column of that name")
+    run_in_workers = [spec for _, spec in parsed if not _is_results_file(spec)]
+    if len(run_in_workers) > worker.MAX_WORKERS:
+        raise ImplementationError(f"--impl: {len(run_in_workers)} implementations; a matrix runs "
+                                  f"at most {worker.MAX_WORKERS}, each in its own worker")
+    if run_in_workers.count("handwritten") > 1:
+        raise ImplementationError("--impl handwritten: once per matrix")
+    columns = []
+    for name, spec in parsed:
+        entries = known.read(xfails[name]) if name in xfails else []
+        if _is_results_file(spec):
             doc = vectors.read_results(spec)
             versions = {str(k): str(v) for k, v in dict(doc.get("versions") or {}).items()}
             columns.append(Column(name, str(Path(spec).resolve()), "float64", "results",
@@ -164,16 +173,10 @@ def columns_of(impls: list, dtypes: list, xfails: dict, vectors_dir: str, case_n
         except worker.WorkerDied as e:
             state, reason = e.status, f"while importing: {e.reason}"
         absolute = spec if spec == "handwritten" else impl.recipe[1]
+        versions = versions_of(absolute)
         for dtype in dtypes:
-            columns.append(Column(name, absolute, dtype, kind, versions_of(absolute), impl,
+            columns.append(Column(name, absolute, dtype, kind, versions, impl,
                                   xfails=entries, state=state, reason=reason))
-    if xfails:
-        raise ImplementationError(f"--xfails {', '.join(xfails)}=...: no column of that name")
-    if len(impls) > worker.MAX_WORKERS:
-        raise ImplementationError(f"--impl: {len(impls)} columns; a matrix runs at most "
-                                  f"{worker.MAX_WORKERS} implementations, each in its own worker")
-    if sum(c.kind == "reference" for c in columns) > len(dtypes):
-        raise ImplementationError("--impl handwritten: once per matrix")
     return columns
 
 
@@ -196,11 +199,11 @@ def run(columns: list[Column], case_names, seed: int, n: int, timeout: float,
             for c, r in zip(live, check.check_implementations(
                     case, [c.impl for c in live], seed, n, dtype, 0, timeout)):
                 c.results[case.name] = r
-    for c in columns:
-        if c.kind == "results":
-            docs = vectors.load_documents(vectors_dir, case_names)
-            for r in vectors.check_results(docs, c.results_doc, vectors_dir, c.spec):
-                c.results[r.case.name] = r
+    files = [c for c in columns if c.kind == "results"]
+    docs = vectors.load_documents(vectors_dir, case_names) if files else []
+    for c in files:
+        for r in vectors.check_results(docs, c.results_doc, vectors_dir, c.spec):
+            c.results[r.case.name] = r
     return chosen
 
 
@@ -209,9 +212,10 @@ def _finite(x):
     return x if x is not None and np.isfinite(x) else None
 
 
-def worst_excess(r) -> float | None:
-    """A failed case's worst error as a multiple of its bound (None where none was measured)."""
-    excess = [v.excess for _, v in r.failures() if not np.isnan(v.excess)]
+def worst_excess(failures: list) -> float | None:
+    """A failed case's worst error as a multiple of its bound, over its failures
+    (CaseResult.failures); None where none was measured."""
+    excess = [v.excess for _, v in failures if not np.isnan(v.excess)]
     return max(excess) if excess else None
 
 
@@ -223,10 +227,10 @@ def cell(c: Column, case) -> dict:
                 "kinks": {"status": None, "samples": 0}, "excess": None, "check": None,
                 "reason": why, "reproduce": None}
     status, _ = known.judge(r, c.xfails)
-    failed = failed_checks(r)
-    first = next(iter(failed.items()), None)
+    failures = r.failures()
+    first = next(iter(failed_checks(r).items()), None)
     reason = r.not_implemented or r.reason or (
-        r.failures()[0][1].message.split("\n")[0] if r.failures() and status != "passed" else "")
+        failures[0][1].message.split("\n")[0] if failures and status != "passed" else "")
     reproduce = first[1]["reproduce"] if first else None
     if r.stopped and c.impl is not None:   # a crash or hang may need the calls before it: the case
         reproduce = (f"gradref report --case {case.name} --samples {len(r.samples)}"
@@ -234,7 +238,7 @@ def cell(c: Column, case) -> dict:
                      f"{f' --dtype {c.dtype}' if c.dtype != 'float64' else ''}")
     return {"status": status, "samples": r.checked,
             "kinks": {"status": r.kink_status or None, "samples": len(r.kinks)},
-            "excess": _finite(worst_excess(r)) if status in ("failed", "xfail", "beyond contract")
+            "excess": _finite(worst_excess(failures)) if status in ("failed", "xfail", "beyond contract")
             else None,
             "check": first[0] if first else None, "reason": reason or None,
             "reproduce": reproduce}
@@ -317,7 +321,7 @@ def total_text(t: dict) -> str:
 def markdown(doc: dict) -> str:
     env, s = doc["environment"], doc["settings"]
     cols = doc["columns"]
-    pk = ", ".join(f"{d} {v}" for d, v in env["packages"].items())
+    pk = ", ".join(f"{d} {v or 'not installed'}" for d, v in env["packages"].items())
     lines = [f"`{s['command']}`", "",
              f"{s['samples']} random samples per case, seed {s['seed']}, plus each kinked "
              f"case's kink samples; results files on their vectors' samples, in float64. "
@@ -351,19 +355,28 @@ def text_table(doc: dict) -> str:
     return "\n".join(out + ([""] + problems if problems else []))
 
 
-MARKERS = ("<!-- matrix:start -->\n", "<!-- matrix:end -->")
+def markers(name: str) -> tuple[str, str]:
+    return f"<!-- {name}:start -->\n", f"<!-- {name}:end -->"
+
+
+MARKERS = markers("matrix")
+
+
+def between_markers(text: str, name: str, body: str) -> str | None:
+    """`text` with what lies between its `name` markers replaced by `body`; None where it has no
+    such markers."""
+    start_marker, end_marker = markers(name)
+    start, end = text.find(start_marker), text.find(end_marker)
+    if not 0 <= start < end:
+        return None
+    return text[:start + len(start_marker)] + body + "\n" + text[end:]
 
 
 def write_markdown(path: str, body: str) -> None:
-    """The whole file, or, where it holds the markers, only what lies between them."""
+    """The whole file, or, where it holds the matrix markers, only what lies between them."""
     p = Path(path)
-    text = p.read_text() if p.exists() else ""
-    start, end = text.find(MARKERS[0]), text.find(MARKERS[1])
-    if 0 <= start < end:
-        text = text[:start + len(MARKERS[0])] + body + "\n" + text[end:]
-    else:
-        text = body + "\n"
-    p.write_text(text)
+    text = between_markers(p.read_text(), "matrix", body) if p.exists() else None
+    p.write_text(body + "\n" if text is None else text)
 
 
 def main(args, argv: list) -> int:
@@ -377,7 +390,7 @@ def main(args, argv: list) -> int:
             raise ImplementationError(f"--xfails {text}: write COLUMN=FILE")
         xfails[name] = path
     vectors_dir = args.vectors or str(layout.VECTORS)
-    columns = columns_of(args.impl, args.dtype, xfails, vectors_dir, args.case, args.timeout)
+    columns = columns_of(args.impl, args.dtype, xfails, args.timeout)
     chosen = run(columns, args.case, args.seed, args.samples, args.timeout, vectors_dir)
     settings = {"command": "gradref " + " ".join(argv), "samples": args.samples,
                 "seed": args.seed, "dtypes": list(args.dtype), "timeout": args.timeout,

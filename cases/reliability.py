@@ -47,6 +47,7 @@ from scipy import stats
 from . import check, checkers, closed_forms, mutants, oracles
 from .catalogue import CASES, get
 from .impl import handwritten
+from .matrix import installed_version
 from .spec import BUG_KINDS, Case
 from .tolerance import FD_SAFETY
 
@@ -579,14 +580,6 @@ def head_to_head(p: Plan, log) -> dict:
 
 # --- the whole run ----------------------------------------------------------------------------------
 
-def _version(module: str) -> str | None:
-    try:
-        from importlib.metadata import version
-        return version(module)
-    except Exception:
-        return None
-
-
 def machine() -> dict:
     cpu = platform.processor() or ""
     try:
@@ -604,7 +597,7 @@ def machine() -> dict:
     return {"platform": platform.platform(), "cpu": cpu, "cores": os.cpu_count(),
             "load_average_at_start": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
             "python": platform.python_version(),
-            "versions": {m: _version(m) for m in ("numpy", "scipy", "jax", "jaxlib", "torch")},
+            "versions": {m: installed_version(m) for m in ("numpy", "scipy", "jax", "jaxlib", "torch")},
             "gradref_commit": commit or None}
 
 

@@ -315,7 +315,9 @@ def conclude(args, results: list[CaseResult], entries: list, start: float, impl,
     render(results, header, status, notes, seconds)
     if hunts is not None:
         print(mutation_line(hunts))
-    doc = to_json(results, impl, seed, n, dtype, hunts, seconds, status, notes)
+    doc = None                           # built only where it is written
+    if args.json or getattr(args, "html", None):
+        doc = to_json(results, impl, seed, n, dtype, hunts, seconds, status, notes)
     if args.json:
         Path(args.json).write_text(json.dumps(doc, indent=2))
         print(f"wrote {args.json}")

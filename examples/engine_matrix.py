@@ -16,13 +16,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 from gradref.cases import cli
+from gradref.cases.matrix import between_markers
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "engines.md"
@@ -90,13 +90,6 @@ def kinks_table(doc: dict) -> str:
     return "\n".join(head + rows)
 
 
-def replace(text: str, marker: str, body: str) -> str:
-    pattern = re.compile(f"(<!-- {marker}:start -->\n).*?(<!-- {marker}:end -->)", re.S)
-    if not pattern.search(text):
-        raise SystemExit(f"{DOC}: no <!-- {marker}:start --> ... <!-- {marker}:end --> markers")
-    return pattern.sub(lambda m: m.group(1) + body + "\n" + m.group(2), text)
-
-
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--samples", type=int, default=3)
@@ -105,7 +98,10 @@ def main() -> int:
     os.chdir(ROOT)          # the command recorded in the page names the adapters from here
     status = cli.main(matrix_argv(args.samples, args.seed, node_results()))
     doc = json.loads(JSON.read_text())
-    DOC.write_text(replace(DOC.read_text(), "kinks", kinks_table(doc)))
+    text = between_markers(DOC.read_text(), "kinks", kinks_table(doc))
+    if text is None:
+        raise SystemExit(f"{DOC}: no <!-- kinks:start --> ... <!-- kinks:end --> markers")
+    DOC.write_text(text)
     print(f"wrote the kinks table of {DOC.relative_to(ROOT)}")
     return status
 
