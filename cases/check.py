@@ -115,6 +115,20 @@ def _rounded(x: np.ndarray, dtype) -> np.ndarray:
 
 
 _blocks_cache: "collections.OrderedDict" = collections.OrderedDict()
+_entry_bytes = BLOCK_CACHE_BYTES // 16   # the largest block kept (one case must not fill it)
+
+
+@contextlib.contextmanager
+def caching_oracle_values():
+    """Within: every block's oracle values are kept, however large (up to the whole cache), for
+    a caller that evaluates a block and then checks it; on leaving, the cache is emptied."""
+    global _entry_bytes
+    _entry_bytes = BLOCK_CACHE_BYTES
+    try:
+        yield
+    finally:
+        _entry_bytes = BLOCK_CACHE_BYTES // 16
+        _blocks_cache.clear()
 
 
 def oracle_values(case: Case, seed: int, blk: Block, dtype: str) -> oracles.OracleValues:
@@ -129,7 +143,7 @@ def oracle_values(case: Case, seed: int, blk: Block, dtype: str) -> oracles.Orac
     ov = oracles.evaluate_stacked(case, arrays, tuple(_rounded(d, t) for d in blk.douts),
                                   blk.directions)
     size = sum(x.nbytes for x in jax.tree_util.tree_leaves(vars(ov)))
-    if size <= BLOCK_CACHE_BYTES // 16:
+    if size <= _entry_bytes:
         _blocks_cache[key] = (ov, size)
         while sum(v[1] for v in _blocks_cache.values()) > BLOCK_CACHE_BYTES:
             _blocks_cache.popitem(last=False)

@@ -341,13 +341,18 @@ def step(case: Case, rec: dict, seed: int, stop: int, hw, version: str) -> float
     start = rec["samples"]
     ratios = Ratios()
     size = check.judge_block(case)
-    for lo in range(start, stop, size):          # check_case's blocks: it finds them cached
-        ratios.add(*fd_ratios(case, check.block(case, seed, lo, min(stop, lo + size), "float64")[1]))
-    results = {d: check.check_case(case, hw, seed, stop - start, d, first=start,
-                                   at_kinks=start == 0) for d in DTYPES}
-    check._blocks_cache.clear()
+    results = []
+    # One judged block at a time: the float64 check finds the block's oracle values just made for
+    # the ratios, however large (a case's largest blocks, 45 MB, are past the cache's share for
+    # one entry, and a whole chunk of them would be evicted before the check came to them).
+    for lo in range(start, stop, size):
+        hi = min(stop, lo + size)
+        with check.caching_oracle_values():
+            ratios.add(*fd_ratios(case, check.block(case, seed, lo, hi, "float64")[1]))
+            results += [(d, check.check_case(case, hw, seed, hi - lo, d, first=lo,
+                                             at_kinks=lo == 0)) for d in DTYPES]
     seconds = time.perf_counter() - t0
-    for d, result in results.items():
+    for d, result in results:
         _merge_result(rec[d], result)
     rec["fd"] = _ratios_state(_ratios_of(rec["fd"]).merge(ratios))
     if rec["ranges"] and rec["ranges"][-1][1] == start and rec["ranges"][-1][2] == version:
@@ -364,10 +369,18 @@ def chunk_stop(case: Case, done: int, target: int, chunk: int) -> int:
     return min(target, done + -(-chunk // size) * size)
 
 
+def _pace(rec: dict) -> float:
+    """Seconds a sample of this case has taken so far (0 before its first chunk)."""
+    return rec["seconds"] / rec["samples"] if rec["samples"] else 0.0
+
+
 def accumulate(state: dict, p: Plan, budget: float | None = None, chunk: int = CHUNK,
                save=lambda state: None, log=lambda line: None) -> dict:
-    """Advance every case of the plan toward p.samples, the least advanced first, one chunk at a
-    time, until all are there or the next chunk would pass `budget` seconds; `save` after each.
+    """Advance every case of the plan toward p.samples, one chunk at a time, the case nearest its
+    target first (by its own pace: a case not begun first of all, to learn its pace), until all
+    are there or the next chunk would pass `budget` seconds; `save` after each. Nearest first, a
+    budgeted run brings whole cases to the target (they are counted done) instead of spreading
+    its time evenly, most of it on the few slowest cases, and leaving none done.
     Returns this run's entry (also appended to state["runs"])."""
     started = time.perf_counter()
     hw = handwritten()
@@ -394,10 +407,11 @@ def accumulate(state: dict, p: Plan, budget: float | None = None, chunk: int = C
         todo = [n for n in names if state["cases"][n]["samples"] < p.samples]
         if not todo:
             break
-        name = min(todo, key=lambda n: state["cases"][n]["samples"])
+        name = min(todo, key=lambda n: _pace(state["cases"][n]) * (p.samples
+                                                                   - state["cases"][n]["samples"]))
         case, rec = get(name), state["cases"][name]
         stop = chunk_stop(case, rec["samples"], p.samples, chunk)
-        pace = rec["seconds"] / rec["samples"] if rec["samples"] else 0.0
+        pace = _pace(rec)
         spent = time.perf_counter() - started
         if budget is not None and spent + pace * (stop - rec["samples"]) > budget:
             run["stopped"] = "budget"
@@ -424,7 +438,7 @@ def projected_seconds(state: dict, names, target: int) -> tuple[float, int]:
         if rec["samples"] >= target:
             continue
         if rec["samples"]:
-            total += rec["seconds"] / rec["samples"] * (target - rec["samples"])
+            total += _pace(rec) * (target - rec["samples"])
         else:
             unknown += 1
     return total, unknown
@@ -465,8 +479,7 @@ def accumulated(state: dict, p: Plan, run: dict, resumed: bool) -> tuple:
                              "seconds": round(sum(r["seconds"] for r in state["runs"]), 1)},
                 **dict(zip(("projected_seconds", "cases_without_pace"),
                            projected_seconds(state, p.cases, p.samples))),
-                "seconds_per_sample": sum(r["seconds"] / r["samples"] for r in recs.values()
-                                          if r["samples"])}
+                "seconds_per_sample": sum(map(_pace, recs.values()))}
     return fd, false, progress
 
 
