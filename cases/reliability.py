@@ -707,7 +707,8 @@ def _progress_line(pr: dict) -> str:
     rate = pr["samples_per_second"]
     where = (f"accumulated over {_count(pr['runs'], 'run')} in "
              "[reliability-progress.json](reliability-progress.json) (`--resume`: each run "
-             "continues every case at its next sample index)" if pr["resumed"]
+             "continues every case at its next sample index, the case nearest the target "
+             "first)" if pr["resumed"]
              else "measured by this run alone")
     line = (f"- False failures: {where}; this run checked {run['samples_added']:,} samples "
             f"(each in float64 and float32, with its FD calibration) in {run['seconds']:,.0f} s, "
@@ -720,8 +721,9 @@ def _progress_line(pr: dict) -> str:
                  "samples/s.")
     if not pr["reached"]:
         line += (f" To bring every case to {pr['target']:,}: about "
-                 f"{_hours(pr['projected_seconds'])} more of one core of this machine, at each "
-                 "case's pace so far (its first compilation included)"
+                 f"{_hours(pr['projected_seconds'])} more of this machine's time (wall clock: XLA "
+                 "runs the largest cases on both its cores), at each case's pace so far (its first "
+                 "compilation included)"
                  + (f", and {_count(pr['cases_without_pace'], 'case')} not begun yet"
                     if pr["cases_without_pace"] else "") + ".")
     line += (" At that pace 10^5 samples per case and dtype take about "
