@@ -391,7 +391,7 @@ def accumulate(state: dict, p: Plan, budget: float | None = None, chunk: int = C
                "\n".join(names).encode()).hexdigest()[:16]},
            "target": p.samples, "budget": budget, "seconds": 0.0, "samples_added": 0,
            "restarted": [], "new": [], "set_aside": sorted(set(state["cases"]) - set(names)),
-           "stopped": "not finished (still running, or killed)"}
+           "stopped": "not finished (still running, or killed)", "machine": run_machine()}
     state["runs"].append(run)
     for name in names:
         fp = case_fingerprint(get(name), hw.namespace)
@@ -475,6 +475,9 @@ def accumulated(state: dict, p: Plan, run: dict, resumed: bool) -> tuple:
                                                  "restarted", "new", "set_aside")},
                 "samples_per_second": run["samples_added"] / run["seconds"] if run["seconds"]
                 else None,
+                "run_list": [{k: r.get(k) for k in ("started", "commit", "samples_added",
+                                                   "seconds", "stopped", "machine")}
+                             for r in state["runs"]],
                 "all_runs": {"samples_added": sum(r["samples_added"] for r in state["runs"]),
                              "seconds": round(sum(r["seconds"] for r in state["runs"]), 1)},
                 **dict(zip(("projected_seconds", "cases_without_pace"),
@@ -614,6 +617,14 @@ def machine() -> dict:
             "gradref_commit": commit or None}
 
 
+def run_machine() -> dict:
+    """What a run of the accumulation records of its machine: its samples stay in the counts
+    across sessions and machines, so each run says where and with what it checked them."""
+    m = machine()
+    return {"cpu": m["cpu"], "cores": m["cores"], "load_average_at_start":
+            m["load_average_at_start"], "numpy": m["versions"]["numpy"], "jax": m["versions"]["jax"]}
+
+
 CLOSED_FORM_SAMPLES = 10_000   # per closed form and run, at most (they are not accumulated)
 
 
@@ -739,6 +750,22 @@ def _progress_line(pr: dict) -> str:
     return line
 
 
+def _runs_table(runs: list) -> list:
+    """Every run whose samples the counts hold: when, which commit, how many, on what machine."""
+    def where(m):
+        if not m:
+            return "not recorded (a gradref before runs said it)"
+        load = ", ".join(f"{x:.1f}" for x in m["load_average_at_start"] or [])
+        return f"{m['cpu']}, {m['cores']} cores, load {load}; numpy {m['numpy']}, jax {m['jax']}"
+    lines = ["<details><summary>The runs these counts hold</summary>", "",
+             "| started | commit | samples added | seconds | samples/s | stopped at | machine |",
+             "|---|---|--:|--:|--:|---|---|"]
+    lines += [f"| {r['started']} | {r['commit']} | {r['samples_added']:,} | {r['seconds']:,.0f} | "
+              + (f"{r['samples_added'] / r['seconds']:,.1f}" if r["seconds"] else "-")
+              + f" | {r['stopped']} | {where(r['machine'])} |" for r in runs]
+    return lines + ["", "</details>", ""]
+
+
 def _target_note(pr: dict) -> list:
     if pr["reached"]:
         return []
@@ -839,6 +866,8 @@ def render(doc: dict) -> str:
         lines.append(f"| {name} | " + " | ".join(_bound(r) for r in rows) + " | "
                      + " / ".join(r["at_kinks"] or "-" for r in rows) + " |")
     lines += ["", "</details>", ""]
+    if pr["resumed"] and "run_list" in pr:   # (pages written before runs were listed)
+        lines += _runs_table(pr["run_list"])
 
     lines += [
         "## 3. Detection per planted bug",

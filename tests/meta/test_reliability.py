@@ -170,6 +170,19 @@ def test_a_stopped_run_leaves_a_file_that_resumes_to_the_same(tmp_path):
     assert _without_time(left) == _without_time(_one_run(40))
 
 
+def test_each_run_says_where_its_samples_were_checked():
+    """A resumed page lists every run its counts hold, each with its commit and machine."""
+    state = reliability.new_progress(1)
+    run = _run(state, 20)
+    _run(state, 40)
+    assert run["machine"] == reliability.run_machine() | {"load_average_at_start":
+                                                          run["machine"]["load_average_at_start"]}
+    _, _, progress = reliability.accumulated(state, _plan(40), state["runs"][-1], resumed=True)
+    table = "\n".join(reliability._runs_table(progress["run_list"]))
+    assert [r["samples_added"] for r in progress["run_list"]] == [40, 40]
+    assert table.count(run["machine"]["cpu"]) == 2 and table.count(run["commit"]) == 2
+
+
 def test_a_false_failure_lands_in_the_counts_with_its_id(monkeypatch):
     """A planted false failure (sample staged-s37's forward verdict failed in float32 only, as a
     wrong oracle or too tight a float32 tolerance would) is not there at 30 samples, and is after
