@@ -3,6 +3,7 @@ tie. (Every published engine's adapter over the whole catalogue: tests/meta/test
 Node.js example (examples/node) is judged from another language, through the vectors."""
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -63,12 +64,13 @@ needs_node = pytest.mark.skipif(NODE is None, reason="node (Node.js) is not on P
                                 "JavaScript example (examples/node) cannot run")
 
 
-def node_verdicts(tmp_path, ops=None, *case):
+def node_verdicts(tmp_path, ops=None, *case, timeout=None):
     """The Node.js harness's results file for `ops` (default: notes.mjs), judged by
     check-results: (exit status, {case: its verdict as check-results' JSON has it})."""
     results, verdicts = tmp_path / "node_results.json", tmp_path / "verdicts.json"
     run = subprocess.run([NODE, str(EXAMPLES / "node" / "harness.mjs"), str(VECTORS), str(results),
-                          *(["--ops", str(ops)] if ops else [])],
+                          *(["--ops", str(ops)] if ops else []),
+                          *(["--timeout", str(timeout)] if timeout else [])],
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
     rc = cli.main(["check-results", str(VECTORS), str(results), "--json", str(verdicts),
@@ -122,3 +124,67 @@ def test_node_harness_records_exceptions_and_non_finite_values(tmp_path):
     exp = " ".join(f["message"] for f in verdicts["exp"]["failures"])
     assert "exp_backward raised TypeError" in exp and "a write into an input or dout" in exp
     assert "output 'out' has 3 non-finite entries" in exp
+
+
+@needs_node
+def test_node_harness_stops_a_case_that_exits_hangs_or_throws_later(tmp_path):
+    """An op that ends its thread (process.exit), loops forever or throws after returning stops
+    its own case, CRASHED or TIMEOUT at the sample and call it was in; the next case runs in a
+    fresh thread and passes; the harness itself exits 0 with its file written."""
+    ops = tmp_path / "wild.mjs"
+    ops.write_text(
+        "export function multiply_forward(x, y) { return [x * y, [x, y]]; }\n"
+        "export function multiply_backward(dout, cache) { process.exit(0); }\n"
+        "export function add_forward(x, y) { for (;;) {} }\n"
+        "export function add_backward(dout, cache) { return [dout, dout]; }\n"
+        "export function exp_forward(x) { const out = x.map(Math.exp); return [out, out]; }\n"
+        "export function exp_backward(dout, out) { return dout.map((d, i) => d * out[i]); }\n"
+        "export function scale_forward(x, a) { return [x.map((v) => v * a), a]; }\n"
+        "export function scale_backward(dout, a) {\n"
+        "  setTimeout(() => { throw new Error('later'); }, 0); return dout.map((d) => d * a); }\n")
+    rc, verdicts = node_verdicts(tmp_path, ops, "multiply", "add", "exp", "scale", timeout=1)
+    assert rc == 1 and {k: v["status"] for k, v in verdicts.items()} == {
+        "multiply": "crashed", "add": "timeout", "exp": "passed", "scale": "crashed"}
+    reason = lambda case: verdicts[case]["failures"][0]["message"]     # noqa: E731
+    assert "multiply_backward on multiply-s0: its thread ended (exit code 0" in reason("multiply")
+    assert "add_forward on add-s0: did not return within 1 s" in reason("add")
+    assert re.search(r"after the calls on scale-s\d+ returned: uncaught Error: later "
+                     r"\(wild.mjs, line 9\)", reason("scale"))
+
+
+@needs_node
+def test_node_harness_sees_cache_writes_and_a_different_second_answer(tmp_path):
+    """A backward that writes into its cache, or answers differently the second time (it keeps a
+    counter), fails test_well_behaved with the line that says so; the right one beside passes."""
+    ops = tmp_path / "stateful.mjs"
+    ops.write_text(
+        "export function exp_forward(x) { const out = x.map(Math.exp); return [out, [...out]]; }\n"
+        "export function exp_backward(dout, c) { const dx = dout.map((d, i) => d * c[i]);\n"
+        "  c[0] = 0; return dx; }\n"
+        "let calls = 0;\n"
+        "export function multiply_forward(x, y) { return [x * y, [x, y]]; }\n"
+        "export function multiply_backward(dout, [x, y]) { calls += 1;\n"
+        "  return [y * dout * (calls % 2 ? 1 : 1.5), x * dout]; }\n"
+        "export function add_forward(x, y) { return [x.map((r, i) => r.map((v, j) => v + y[i][j])), 0]; }\n"
+        "export function add_backward(dout, cache) { return [dout, dout]; }\n")
+    rc, verdicts = node_verdicts(tmp_path, ops, "exp", "multiply", "add")
+    assert rc == 1 and {k: v["status"] for k, v in verdicts.items()} == {
+        "exp": "failed", "multiply": "failed", "add": "passed"}
+    said = lambda case: " ".join(f["message"] for f in verdicts[case]["failures"])  # noqa: E731
+    assert "exp_backward wrote into the cache its forward returned" in said("exp")
+    assert ("multiply_backward returned a different dx when called again with the same cache and "
+            "an equal copy of dout") in said("multiply")
+    assert "a different dy" not in said("multiply")
+
+
+@needs_node
+def test_node_module_that_exits_while_imported_is_a_usage_error(tmp_path):
+    """process.exit(0) at a module's top level: exit status 2, one line, no results file."""
+    ops, results = tmp_path / "quits.mjs", tmp_path / "out.json"
+    ops.write_text("process.exit(0);\nexport function exp_forward(x) { return [x, x]; }\n")
+    run = subprocess.run([NODE, str(EXAMPLES / "node" / "harness.mjs"), str(VECTORS), str(results),
+                          "--ops", str(ops)], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2 and not results.exists()
+    assert run.stderr.splitlines()[0] == (f"--ops {ops}: while importing it, its thread ended "
+                                          "(exit code 0: process.exit, or an uncaught error)")
+
