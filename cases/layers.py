@@ -396,6 +396,8 @@ MUTANTS = (
     *planted_in(("affine", "affine_n1"), "affine_backward",
                 ("dw = x_row.T.dot(dout)", "dw = dout.T.dot(x_row)", "transposed dw",
                  "transposed")),
+    Mutant("affine", "affine_backward", "db = np.sum(dout, axis=0)",
+           "db = np.sum(dout, axis=0, keepdims=True)", "db (1, M) for b (M,)", kind="shape"),
     Mutant("affine_n1", "affine_backward", "db = np.sum(dout, axis=0)", "db = np.sum(dout, axis=1)",
            "db summed over the wrong axis", kind="wrong axis"),
     # C2 relu
@@ -417,6 +419,9 @@ MUTANTS = (
     *planted_in(("softmax_loss", "softmax_loss_n1"), "softmax_loss",
                 ("probs = exp_shifted / sum_exp", "probs = exp_shifted",
                  "p not normalized", "wrong formula")),
+    Mutant("softmax_loss", "softmax_loss", "shifted = x - np.max(x, axis=1, keepdims=True)",
+           "x -= np.max(x, axis=1, keepdims=True); shifted = x",
+           "in place: x -= max shifts the caller's scores", kind="in-place write"),
     Mutant("softmax_loss_n1", "softmax_loss", "dx = dshifted", "dx = -dshifted",
            "the gradient of the log-likelihood, not of the loss", kind="sign"),
     # C4 svm loss
@@ -432,6 +437,12 @@ MUTANTS = (
     # C8 batchnorm, staged
     Mutant("batchnorm", "batchnorm_backward", "dxmu += 2.0 * xmu * dsq", "dxmu = 2.0 * xmu * dsq",
            "= instead of += at the xmu fork", kind="fork overwrite"),
+    Mutant("batchnorm", "batchnorm_backward", "dxmu += 2.0 * xmu * dsq",
+           "xmu *= 2.0 * dsq; dxmu += xmu", "in place: scales the cache's xmu (right once)",
+           kind="in-place write"),
+    Mutant("batchnorm", "batchnorm_backward", "dgamma = np.sum(dgammax * xhat, axis=0)",
+           "dgamma = np.sum(dgammax * xhat, axis=0, keepdims=True)", "dgamma (1, D) for gamma (D,)",
+           kind="shape"),
     Mutant("batchnorm", "batchnorm_backward", "dsq = np.full(dout.shape, 1.0 / N) * dvar",
            "dsq = dvar", "the mean's 1/N dropped in the variance", kind="missing scale"),
     Mutant("batchnorm_test", "batchnorm_backward", 'if mode == "test":', "if False:",
