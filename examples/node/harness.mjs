@@ -51,13 +51,12 @@ function usage(why) {
 
 // --- reading the vectors ------------------------------------------------------------------------
 
-class Usage extends Error {}
-
+// A vector file, or an Error saying which file and why not (a usage error, wherever it is read).
 function readJson(path) {
   try {
     return JSON.parse(readFileSync(path, "utf8"));
   } catch (e) {
-    throw new Usage(`${path}: ${e.message}`);
+    throw new Error(`${path}: ${e.message}`);
   }
 }
 
