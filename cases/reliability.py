@@ -374,6 +374,11 @@ def _pace(rec: dict) -> float:
     return rec["seconds"] / rec["samples"] if rec["samples"] else 0.0
 
 
+def _seconds_left(rec: dict, target: int) -> float:
+    """Seconds this case needs to reach `target` at its pace so far (0 before its first chunk)."""
+    return _pace(rec) * max(0, target - rec["samples"])
+
+
 def accumulate(state: dict, p: Plan, budget: float | None = None, chunk: int = CHUNK,
                save=lambda state: None, log=lambda line: None) -> dict:
     """Advance every case of the plan toward p.samples, one chunk at a time, the case nearest its
@@ -407,8 +412,7 @@ def accumulate(state: dict, p: Plan, budget: float | None = None, chunk: int = C
         todo = [n for n in names if state["cases"][n]["samples"] < p.samples]
         if not todo:
             break
-        name = min(todo, key=lambda n: _pace(state["cases"][n]) * (p.samples
-                                                                   - state["cases"][n]["samples"]))
+        name = min(todo, key=lambda n: _seconds_left(state["cases"][n], p.samples))
         case, rec = get(name), state["cases"][name]
         stop = chunk_stop(case, rec["samples"], p.samples, chunk)
         pace = _pace(rec)
@@ -438,7 +442,7 @@ def projected_seconds(state: dict, names, target: int) -> tuple[float, int]:
         if rec["samples"] >= target:
             continue
         if rec["samples"]:
-            total += _pace(rec) * (target - rec["samples"])
+            total += _seconds_left(rec, target)
         else:
             unknown += 1
     return total, unknown

@@ -61,11 +61,13 @@ def node_results() -> list[str]:
     if not shutil.which("node"):
         print("node is not installed: no JavaScript column", file=sys.stderr)
         return []
-    Path(NODE_RESULTS).unlink(missing_ok=True)     # a harness that dies must not leave an old file
+    results = Path(NODE_RESULTS)
+    results.unlink(missing_ok=True)     # a harness that dies must not leave an old file
     run = subprocess.run(["node", "examples/node/harness.mjs", "vectors", NODE_RESULTS])
-    if run.returncode != 0 or not Path(NODE_RESULTS).exists():
+    written = results.exists()
+    if run.returncode != 0 or not written:
         sys.exit(f"examples/node/harness.mjs ended with exit status {run.returncode} and "
-                 f"{'no ' if not Path(NODE_RESULTS).exists() else ''}{NODE_RESULTS}: no matrix")
+                 f"{'' if written else 'no '}{NODE_RESULTS}: no matrix")
     return ["--impl", f"node={NODE_RESULTS}"]
 
 
