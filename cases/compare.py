@@ -178,7 +178,7 @@ def _fd_message(case: Case, got, est, tol, error: float, bound: float, bad, j: i
 
 
 def probe_scale(dtype) -> float:
-    """What one unit of the float32 rounding probe allows an implementation in `dtype`."""
+    """What one unit of the rounding probe (in float32 units) allows an implementation in `dtype`."""
     return PROBE_SLACK * float(np.finfo(dtype).eps) / float(np.finfo(np.float32).eps)
 
 

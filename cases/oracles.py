@@ -29,6 +29,7 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from .spec import Arg, Case, CaseError, Integers, elements
+from . import rounding_noise
 from .tolerance import FD_COND, FD_DIRECTIONS, PROBE_SLACK, fd_steps
 
 jax.config.update("jax_enable_x64", True)
@@ -56,6 +57,10 @@ def compiler_options(case: Case) -> dict:
 
 EPS64 = float(np.finfo(np.float64).eps)
 EPS32 = float(np.finfo(np.float32).eps)
+# The rounding probe's evaluations with rounding noise on every operation (_rounding_probe): the
+# largest of 4 draws is below a fifth of the noise's spread about once in 1,600 entries (a draw's
+# gap is about normal, P(|z| < 0.2) = 0.16), and PROBE_SLACK's factor of 16 covers that.
+PROBE_DRAWS = 4
 
 
 def call_reference(case: Case, diff: tuple, nondiff: tuple) -> tuple:
@@ -125,32 +130,57 @@ def _f32(xs):
 
 
 def _rounding_probe(case, diff, nondiff, douts, outs, grads):
-    """|float32 - float64| of the forward, the vjp and <dout, f> at this sample: a measurement of
-    how much rounding this particular computation suffers (cancellation, conditioning), which a
-    bound in units of roundoff times max|value| cannot see. Taken twice, at the float32 inputs and
-    at the inputs moved by one float32 ulp in alternating directions, keeping the larger gap: one
-    evaluation can land near the exact value by luck, the moved one shows the sensitivity
-    whatever the luck. Zero where the reference cannot run in float32 (only the fixed bounds
-    apply then)."""
+    """How much rounding this particular computation can suffer at each entry of the forward,
+    the vjp and <dout, f> (cancellation, conditioning), which a bound in units of roundoff times
+    max|value| cannot see; in float32 units (compare.probe_scale rescales it). The larger of two
+    looks at it, each one look at the noise (PROBE_SLACK in cases/tolerance.py is the factor over
+    it): the reference run in float32 (float32_gaps) and in float64 with float32-sized rounding
+    noise on every operation (noise_gaps)."""
+    return jax.tree_util.tree_map(jnp.maximum, float32_gaps(case, diff, nondiff, douts, outs, grads),
+                                  noise_gaps(case, diff, nondiff, douts, outs, grads))
+
+
+def _gaps(douts, outs, grads, outs_x, grads_x):
+    """(outputs, gradients, <dout, f>) |x - exact| per entry, 0 where x is not finite."""
+    gap = lambda a_x, a: jnp.where(jnp.isfinite(a_x), jnp.abs(a_x.astype(a.dtype) - a), 0.0)  # noqa: E731
+    phi_of = lambda os: sum(jnp.vdot(d.astype(o.dtype), o) for d, o in zip(douts, os))  # noqa: E731
+    return (tuple(gap(a, b) for a, b in zip(outs_x, outs)),
+            tuple(gap(a, b) for a, b in zip(grads_x, grads)), gap(phi_of(outs_x), phi_of(outs)))
+
+
+def _largest(tree):
+    return jax.tree_util.tree_map(lambda x: x.max(axis=0), tree)
+
+
+def float32_gaps(case, diff, nondiff, douts, outs, grads):
+    """|float32 - float64| of the reference at the float32 inputs and at the inputs moved by one
+    float32 ulp in alternating directions, the larger (one evaluation can land near the exact
+    value by luck, the moved one shows the sensitivity to the inputs whatever the luck); zero
+    where the reference cannot run in float32."""
     def nudged(x):   # x (1 +- eps32), signs alternating over the flattened entries
         signs = jnp.where(jnp.arange(x.size) % 2 == 0, 1.0, -1.0).reshape(x.shape)
         return (x * (1 + EPS32 * signs)).astype(x.dtype)
 
-    def gaps(d32):
+    def at(d32):
         outs32, pullback32 = jax.vjp(lambda *d: call_reference(case, d, _f32(nondiff)), *d32)
         grads32 = pullback32(tuple(d.astype(o.dtype) for d, o in zip(douts, outs32)))
-        phi32 = sum(jnp.vdot(d.astype(o.dtype), o) for d, o in zip(douts, outs32))
-        return (tuple(gap(a32, a) for a32, a in zip(outs32, outs)),
-                tuple(gap(a32, a) for a32, a in zip(grads32, grads)), gap(phi32, phi))
+        return _gaps(douts, outs, grads, outs32, grads32)
 
-    gap = lambda a32, a: jnp.where(jnp.isfinite(a32), jnp.abs(a32.astype(a.dtype) - a), 0.0)  # noqa: E731
-    phi = sum(jnp.vdot(d, o) for d, o in zip(douts, outs))
     try:   # both points in one vmapped evaluation: one copy of the float32 graph to compile
-        both = jax.vmap(gaps)(tuple(jnp.stack([x, nudged(x)]) for x in _f32(diff)))
-    except Exception:   # a reference that insists on float64 somewhere: no probe
+        return _largest(jax.vmap(at)(tuple(jnp.stack([x, nudged(x)]) for x in _f32(diff))))
+    except Exception:   # a reference that insists on float64 somewhere
         return (tuple(jnp.zeros_like(o) for o in outs), tuple(jnp.zeros_like(g) for g in grads),
                 jnp.zeros(()))
-    return jax.tree_util.tree_map(lambda x: x.max(axis=0), both)
+
+
+def noise_gaps(case, diff, nondiff, douts, outs, grads):
+    """|noisy - exact| over PROBE_DRAWS float64 evaluations of the reference and its vjp with
+    float32-sized rounding noise on every operation (cases/rounding_noise.py), the largest: what
+    the terms of the computation can carry, also where the reference's own algorithm is exact,
+    or lucky, and another correct one is not."""
+    noisy_outs, noisy_grads = rounding_noise.noisy_evaluations(
+        forward_and_vjp(case), (diff, nondiff, douts), PROBE_DRAWS)
+    return _largest(jax.vmap(lambda o, g: _gaps(douts, outs, grads, o, g))(noisy_outs, noisy_grads))
 
 
 def _one_fd(case, diff, nondiff, douts, directions, outs=None, phi_gap=0.0):

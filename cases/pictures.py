@@ -41,7 +41,7 @@ class Point:
     label: str                  # "golden g0 (the source notebook's ...)", "sample staged-s3"
     sample: object              # cases.sampling.Sample: inputs and upstream gradients
     expected: tuple             # the JAX check's gradients, one per differentiable input
-    probe: tuple | None         # the oracles' float32 rounding probe of each gradient
+    probe: tuple | None         # the oracles' rounding probe of each gradient (float32 units)
 
 
 def _index(which, prefix: str, case: Case, what: str) -> int:

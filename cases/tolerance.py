@@ -19,13 +19,17 @@ def rtol(dtype) -> float:
     return ROUNDING_BUDGET * float(np.finfo(dtype).eps)
 
 
-# The rounding probe: the oracles also run each sample in float32, at its inputs and at its inputs
-# moved by one float32 ulp; the larger |float32 - float64| measures how much rounding this
-# sample's computation suffers (cancellation, ill-conditioning). An
-# implementation computing in dtype may err PROBE_SLACK times that, rescaled to its roundoff
-# (eps(dtype) / eps32), per entry, on top of the fixed bound. One probe is one draw of the rounding
-# error, and another order of the same operations errs differently: hence a factor, not 1.
-# Where the probe shows no cancellation it adds about eps(dtype) max|value|, far below the bound.
+# The rounding probe: how much rounding this sample's computation can suffer at each entry
+# (cancellation, ill-conditioning), in float32 units, the larger of two looks (oracles.py,
+# _rounding_probe): the reference run in float32, at its inputs and at its inputs moved by one
+# float32 ulp (|float32 - float64|), and the reference run in float64 with float32-sized rounding
+# noise on every operation (cases/rounding_noise.py: this also sees the terms of an entry that the
+# reference's own algorithm happens to get exactly, or luckily, where another correct algorithm
+# does not). An implementation computing in dtype may err PROBE_SLACK times the probe, rescaled to
+# its roundoff (eps(dtype) / eps32), per entry, on top of the fixed bound. Each look is one draw of
+# the rounding error, and another order of the same operations errs differently: hence a factor,
+# not 1. Where the probe shows no cancellation it adds about eps(dtype) max|value|, far below the
+# bound.
 PROBE_SLACK = 16.0
 
 # Errors are relative to the gradient's own scale (max |expected|), but never to less than this
