@@ -364,6 +364,37 @@ def step(case: Case, rec: dict, seed: int, stop: int, hw, version: str) -> float
     return seconds
 
 
+def _index(sample_id: str) -> int:
+    return int(sample_id.rsplit("-s", 1)[1])
+
+
+def rejudge(case: Case, rec: dict, seed: int, hw, version: str) -> list[str]:
+    """Check the case's recorded failing samples again under the checker as it is now (every run
+    does, before it adds samples): a failure the checker no longer makes moves to "cleared", with
+    the commit that clears it, and leaves the counts, which then say what the checker as it is now
+    does on every sample it recorded (the passes stand as checked: each range carries its commit).
+    Only where every failure's id is kept (at most MAX_IDS); returns "dtype id" of those cleared."""
+    cleared = []
+    for d in DTYPES:
+        r = rec[d]
+        if not r["failures"] or r["failures"] != len(r["ids"]):
+            continue
+        still = []
+        for sid in r["ids"]:
+            sample = check.check_case(case, hw, seed, 1, d, first=_index(sid),
+                                      at_kinks=False).samples[0]
+            if sample.ok:
+                r.setdefault("cleared", []).append([sid, version])
+                cleared.append(f"{d} {sid}")
+            else:
+                still.append(sample)
+        r["failures"], r["ids"] = len(still), [x.id for x in still]
+        r["by_check"] = {k: sum(not getattr(x, k).ok for x in still) for k in check.CHECKS}
+        r["examples"] = [next(v.message for v in x.verdicts().values() if not v.ok).split("\n")[0]
+                         for x in still][:3]
+    return cleared
+
+
 def chunk_stop(case: Case, done: int, target: int, chunk: int) -> int:
     size = check.judge_block(case)
     return min(target, done + -(-chunk // size) * size)
@@ -395,7 +426,8 @@ def accumulate(state: dict, p: Plan, budget: float | None = None, chunk: int = C
            "catalogue": {"cases": len(names), "sha256": hashlib.sha256(
                "\n".join(names).encode()).hexdigest()[:16]},
            "target": p.samples, "budget": budget, "seconds": 0.0, "samples_added": 0,
-           "restarted": [], "new": [], "set_aside": sorted(set(state["cases"]) - set(names)),
+           "restarted": [], "new": [], "cleared": [],
+           "set_aside": sorted(set(state["cases"]) - set(names)),
            "stopped": "not finished (still running, or killed)", "machine": run_machine()}
     state["runs"].append(run)
     for name in names:
@@ -408,6 +440,10 @@ def accumulate(state: dict, p: Plan, budget: float | None = None, chunk: int = C
         log(f"{name}: not in the catalogue; its record is kept aside")
     for name in run["restarted"]:
         log(f"{name}: its record changed since its samples were checked; restarted at 0")
+    for name in names:
+        for what in rejudge(get(name), state["cases"][name], state["seed"], hw, version):
+            run["cleared"].append(f"{name} {what}")
+            log(f"{name} {what}: failed under an earlier commit, passes now; cleared")
     while True:
         todo = [n for n in names if state["cases"][n]["samples"] < p.samples]
         if not todo:
@@ -463,7 +499,8 @@ def accumulated(state: dict, p: Plan, run: dict, resumed: bool) -> tuple:
     for d in DTYPES:
         rows = {n: {**_rate(rec[d]["failures"], rec["samples"]), "by_check": rec[d]["by_check"],
                     "at_kinks": rec[d]["at_kinks"], "examples": rec[d]["examples"],
-                    "ids": rec[d]["ids"]} for n, rec in recs.items()}
+                    "ids": rec[d]["ids"], "cleared": rec[d].get("cleared", [])}
+                for n, rec in recs.items()}
         false[d] = {"total": _rate(sum(r["failures"] for r in rows.values()),
                                    sum(r["samples"] for r in rows.values())), "per_case": rows}
     held = [rec["samples"] for rec in recs.values()]
@@ -476,7 +513,7 @@ def accumulated(state: dict, p: Plan, run: dict, resumed: bool) -> tuple:
                 "cases_at_target": sum(h >= p.samples for h in held), "cases": len(held),
                 "samples_per_case_by_commit": commits, "runs": len(state["runs"]),
                 "this_run": {k: run[k] for k in ("seconds", "samples_added", "stopped", "budget",
-                                                 "restarted", "new", "set_aside")},
+                                                 "restarted", "new", "set_aside", "cleared")},
                 "samples_per_second": run["samples_added"] / run["seconds"] if run["seconds"]
                 else None,
                 "run_list": [{k: r.get(k) for k in ("started", "commit", "samples_added",
@@ -862,6 +899,13 @@ def render(doc: dict) -> str:
                   + ("" if len(r["ids"]) <= 5 else ", ...")
                   + "".join(f"; `{e}`" for e in r["examples"][:1]) for d, n, r in seen[:10]]
         lines += [""]
+    gone = [(d, n, sid, commit) for d, rows in ff.items() for n, r in rows["per_case"].items()
+            for sid, commit in r.get("cleared", [])]
+    if gone:
+        lines += ["Failures cleared: found under an earlier commit, checked again by a later run "
+                  "(every run checks the recorded failures again first) and passing there, so no "
+                  "longer counted:", ""]
+        lines += [f"- {d} {n}: {sid}, passes under {commit}" for d, n, sid, commit in gone] + [""]
     lines += ["<details><summary>Per case</summary>", "",
               "| case | " + " | ".join(f"{d} failed (95% bound)" for d in ff) + " | at kinks |",
               "|---|" + "--:|" * len(ff) + "---|"]

@@ -183,19 +183,24 @@ def test_each_run_says_where_its_samples_were_checked():
     assert table.count(run["machine"]["cpu"]) == 2 and table.count(run["commit"]) == 2
 
 
-def test_a_false_failure_lands_in_the_counts_with_its_id(monkeypatch):
-    """A planted false failure (sample staged-s37's forward verdict failed in float32 only, as a
-    wrong oracle or too tight a float32 tolerance would) is not there at 30 samples, and is after
-    resuming to 60: under float32, its check and its id, in the document's counts and bound."""
+def _plant_float32_failure(monkeypatch, sid):
+    """check.judge with sample `sid`'s forward verdict failed in float32 (a wrong oracle)."""
     judge = check.judge
 
     def planted(case, ids, run, ov, bound, *args):
         out = judge(case, ids, run, ov, bound, *args)
         if bound != check.rtol(np.float32):
             return out
-        bad = compare.Verdict(False, message="staged-s37: planted false failure")
-        return [dataclasses.replace(s, forward=bad) if s.id == "staged-s37" else s for s in out]
+        bad = compare.Verdict(False, message=f"{sid}: planted false failure")
+        return [dataclasses.replace(s, forward=bad) if s.id == sid else s for s in out]
     monkeypatch.setattr(check, "judge", planted)
+
+
+def test_a_false_failure_lands_in_the_counts_with_its_id(monkeypatch):
+    """A planted false failure (sample staged-s37's forward verdict failed in float32 only, as a
+    wrong oracle or too tight a float32 tolerance would) is not there at 30 samples, and is after
+    resuming to 60: under float32, its check and its id, in the document's counts and bound."""
+    _plant_float32_failure(monkeypatch, "staged-s37")
     state = reliability.new_progress(1)
     _run(state, 30)
     assert state["cases"]["staged"]["float32"]["failures"] == 0
@@ -210,6 +215,27 @@ def test_a_false_failure_lands_in_the_counts_with_its_id(monkeypatch):
     assert row["upper95"] == reliability.upper_bound(1, 60)
     assert false["float32"]["total"] == reliability._rate(1, 120)
     assert false["float64"]["total"] == reliability._rate(0, 120)
+
+
+def test_a_recorded_failure_is_checked_again_and_cleared_once_the_checker_passes_it(monkeypatch):
+    """The next run checks a recorded failure again before adding samples: while the checker
+    still fails it, it stays counted; once the checker passes it (the planted fault removed), it
+    leaves the counts for the cleared list, with the commit, and the page says so."""
+    _plant_float32_failure(monkeypatch, "staged-s37")
+    state = _one_run(60)
+    again = _run(state, 60)
+    rec = state["cases"]["staged"]["float32"]
+    assert again["cleared"] == [] and (rec["failures"], rec["ids"]) == (1, ["staged-s37"])
+    monkeypatch.undo()
+    run = _run(state, 60)
+    assert run["cleared"] == ["staged float32 staged-s37"] and run["samples_added"] == 0
+    assert (rec["failures"], rec["ids"], rec["examples"]) == (0, [], [])
+    assert rec["by_check"] == dict.fromkeys(check.CHECKS, 0)
+    assert rec["cleared"] == [["staged-s37", run["commit"]]]
+    fd, false, progress = reliability.accumulated(state, _plan(60), run, resumed=True)
+    assert false["float32"]["total"] == reliability._rate(0, 120)
+    assert false["float32"]["per_case"]["staged"]["cleared"] == [["staged-s37", run["commit"]]]
+    assert progress["this_run"]["cleared"] == ["staged float32 staged-s37"]
 
 
 def test_a_changed_case_restarts_and_the_run_says_so():
