@@ -304,9 +304,17 @@ def _kink_drift(old: dict, new: dict) -> list[str]:
 # --- reading vectors back ----------------------------------------------------------------------
 
 def load_documents(path: str, case_names=()) -> list[dict]:
+    """The vector files at `path` (a file or a folder), in catalogue order; with `case_names`,
+    from a folder only those cases' files are read (each case's file is named by the case)."""
     p = Path(path)
-    files = [p] if p.is_file() else sorted(f for f in p.glob("*.json")
-                                           if f.name not in ("index.json", "schema.json"))
+    if p.is_dir() and case_names:
+        files = [p / f"{c}.json" for c in dict.fromkeys(case_names)]
+        missing = [f.stem for f in files if not f.is_file()]
+        if missing:
+            raise CaseError(f"{path} holds no case {missing[0]!r}")
+    else:
+        files = [p] if p.is_file() else sorted(f for f in p.glob("*.json")
+                                               if f.name not in ("index.json", "schema.json"))
     if p.is_dir() and (p / "index.json").exists():       # catalogue order
         order = json.loads((p / "index.json").read_text()).get("cases", [])
         files.sort(key=lambda f: order.index(f.stem) if f.stem in order else len(order))
@@ -562,7 +570,10 @@ def _unknown_ids(by_id: dict, docs: list[dict], vectors: str) -> list[str]:
     selected = ids(docs)
     unknown = [k for k in by_id if k not in selected]
     if unknown:
-        every = ids(load_documents(vectors))
+        named = {k.rsplit("-", 1)[0] for k in unknown}   # ids are <case>-s<i>, -k<j>, -g<k>
+        folder = Path(vectors)
+        files = [c for c in named if folder.is_dir() and (folder / f"{c}.json").is_file()]
+        every = ids(load_documents(vectors, files)) if files else set()
         unknown = [k for k in unknown if k not in every]
     return unknown
 

@@ -181,6 +181,25 @@ def test_missing_and_malformed_results_are_clear_failures(tmp_path, handwritten_
         assert part in messages
 
 
+def test_case_selection_reads_only_the_files_it_needs(tmp_path, handwritten_results, monkeypatch):
+    """--case staged reads staged.json, and for the results file's ids of other cases only those
+    cases' files (an id of another case is known, not unknown): not the whole folder."""
+    read = []
+    real = Path.read_text
+    monkeypatch.setattr(Path, "read_text", lambda self, *a, **k: read.append(self.name) or
+                        real(self, *a, **k))
+    results = json.loads(handwritten_results.read_text())
+    results["results"] = {k: v for k, v in results["results"].items()
+                          if k.startswith(("staged-", "relu-"))}
+    path = tmp_path / "two.json"
+    path.write_text(json.dumps(results))
+    read.clear()
+    rc, doc = check_results(tmp_path, path, "--case", "staged")
+    assert rc == 0 and [c["case"] for c in doc["cases"]] == ["staged"]
+    assert sorted(n for n in read if n != path.name and n != "verdicts.json") == \
+        ["index.json", "index.json", "relu.json", "staged.json"]
+
+
 def test_kink_samples_travel_in_the_vectors_and_are_judged_like_report(tmp_path, handwritten_results):
     """A results file's gradients at the vectors' kink samples: another subgradient (relu'(0) = 1)
     is another convention, a max tie given (0, 0) fails with its one-sided derivatives."""
