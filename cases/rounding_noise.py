@@ -20,8 +20,9 @@ unit roundoff and r from a fixed table of uniform draws in [-1, 1] (an offset pe
 per loop iteration, so the errors are independent). Operations that only move or select values
 (reshape, slice, select, max, negation, ...) are exact in floating point and get no noise. Calls
 (jit, custom_jvp/vjp) are interpreted inside; a scan is run as a scan of its interpreted body, a
-fresh offset each iteration; any other primitive holding a jaxpr runs as it is (`uncovered` lists
-them, and a test keeps the catalogue free of them).
+fresh offset each iteration, a cond as a switch of its interpreted branches; any other primitive
+holding a jaxpr runs as it is, noise on its result only (`uncovered` lists them: in the catalogue
+only trace_a_xinv's linear solve, and a test keeps it so).
 """
 
 from __future__ import annotations

@@ -117,6 +117,20 @@ def _one_run(samples: int) -> dict:
     return state
 
 
+def test_closed_form_calibration_accumulates_like_the_false_failures():
+    """Two runs of 30 samples per closed form hold what one of 60 holds (the same samples, their
+    ratios merged); a closed form whose definition changed starts again."""
+    names = [k[0] for k in closed_forms.KNOWN[:2]]
+    twice, once = reliability.new_progress(1), reliability.new_progress(1)
+    reliability.closed_form_calibration(twice, names, 1, 30)
+    second = reliability.closed_form_calibration(twice, names, 1, 30)
+    assert second == reliability.closed_form_calibration(once, names, 1, 60)
+    assert [second[n]["samples"] for n in names] == [60, 60]
+    assert twice["closed_forms"] == once["closed_forms"]
+    twice["closed_forms"][names[0]]["fingerprint"] = "changed"
+    assert reliability.closed_form_calibration(twice, names, 1, 30)[names[0]]["samples"] == 30
+
+
 def test_resumed_run_holds_what_one_run_holds(tmp_path):
     """30 samples, saved, loaded and continued to 60 (and to 60 again: nothing to do) equal 60 at
     once: counts, failing ids, the FD ratios' histogram and max, the ranges of samples."""
