@@ -292,13 +292,14 @@ def test_fingerprint_is_stable_and_sees_the_source(tmp_path):
 
 
 def test_committed_progress_file_is_what_the_page_counts():
-    """docs/reliability-progress.json (a --resume run's) holds the counts the committed page shows."""
+    """The committed page is a --resume run's, and docs/reliability-progress.json holds the counts
+    it shows (samples, failures, and the failures cleared)."""
     path = ROOT / "docs/reliability-progress.json"
     doc = json.loads((ROOT / "docs/reliability.json").read_text())
-    if not doc.get("progress", {}).get("resumed"):
-        return
+    assert doc["progress"]["resumed"]
     state = json.loads(path.read_text())
     for dtype, rows in doc["false_failures"].items():
         for name, row in rows["per_case"].items():
             rec = state["cases"][name]
             assert (row["samples"], row["failures"]) == (rec["samples"], rec[dtype]["failures"])
+            assert row.get("cleared", []) == rec[dtype].get("cleared", [])
