@@ -20,7 +20,7 @@ from pathlib import Path
 from .catalogue import CASES
 from .check import CHECKS, CaseResult
 from .impl import ImplementationError
-from .sampling import sample_id
+from .sampling import sample_id, sample_index
 
 GOLDEN_TEST = "test_implementation_matches_golden"
 _PARAM = re.compile(r"(?P<case>.+)-(?P<kind>[sg])(?P<index>\d+)")
@@ -80,7 +80,7 @@ def judge(result: CaseResult, entries: list[Entry]) -> tuple[str, list[str]]:
     mine = [e for e in entries if e.case == result.case.name]
     if result.not_implemented or result.stopped or not mine:   # a crash is never expected
         return result.status, []
-    index = [int(s.id.rpartition("-s")[2]) for s in result.samples]
+    index = [sample_index(s.id) for s in result.samples]
     failed = [(i, chk) for i, s in zip(index, result.samples)
               for chk, v in s.verdicts().items() if not v.ok]
     uncovered = [(i, chk) for i, chk in failed

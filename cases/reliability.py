@@ -48,6 +48,7 @@ from . import check, checkers, closed_forms, mutants, oracles
 from .catalogue import CASES, get
 from .impl import handwritten
 from .matrix import installed_version
+from .sampling import sample_index
 from .spec import BUG_KINDS, Case
 from .tolerance import FD_SAFETY
 
@@ -373,10 +374,6 @@ def step(case: Case, rec: dict, seed: int, stop: int, hw, version: str) -> float
     return seconds
 
 
-def _index(sample_id: str) -> int:
-    return int(sample_id.rsplit("-s", 1)[1])
-
-
 def rejudge(case: Case, rec: dict, seed: int, hw, version: str) -> list[str]:
     """Check the case's recorded failing samples again under the checker as it is now (every run
     does, before it adds samples): a failure the checker no longer makes moves to "cleared", with
@@ -390,7 +387,7 @@ def rejudge(case: Case, rec: dict, seed: int, hw, version: str) -> list[str]:
             continue
         still = []
         for sid in r["ids"]:
-            sample = check.check_case(case, hw, seed, 1, d, first=_index(sid),
+            sample = check.check_case(case, hw, seed, 1, d, first=sample_index(sid),
                                       at_kinks=False).samples[0]
             if sample.ok:
                 r.setdefault("cleared", []).append([sid, version])

@@ -89,7 +89,7 @@ def uncovered(closed) -> set:
             and _call_body(e) is None and e.primitive.name not in ENTERED}
 
 
-def _largest(closed) -> int:
+def _largest_result(closed) -> int:
     sizes = [int(np.prod(v.aval.shape)) for e in _walk(closed.jaxpr) for v in e.outvars
              if hasattr(v.aval, "shape")]
     return max(sizes, default=1)
@@ -169,7 +169,7 @@ def noisy_evaluations(fun, args, draws: int):
     rounding noise, stacked on a leading axis. Deterministic: the same table every call."""
     closed, shape = jax.make_jaxpr(fun, return_shape=True)(*args)
     flat = jax.tree_util.tree_leaves(args)
-    width = min(_largest(closed), TABLE_WIDTH)
+    width = min(_largest_result(closed), TABLE_WIDTH)
     # drawn here, once, by NumPy: a constant of the compiled function (drawing it with
     # jax.random inside would cost every call more than the small cases' whole evaluation)
     tables = np.random.default_rng(TABLE_SEED).uniform(-1.0, 1.0, (draws, TABLE_PERIOD + width))

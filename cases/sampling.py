@@ -45,6 +45,11 @@ def sample_id(case_name: str, index: int) -> str:
     return f"{case_name}-s{index}"
 
 
+def sample_index(sid: str) -> int:
+    """The index of a sample id: sample_index(sample_id(name, i)) == i."""
+    return int(sid.rpartition("-s")[2])
+
+
 def sample_ids(case_name: str, start: int, stop: int) -> list[str]:
     """sample_id of samples start..stop-1, built by map: a block's ids, made once per block."""
     return list(map(f"{case_name}-s".__add__, map(str, range(start, stop))))

@@ -572,8 +572,8 @@ def _unknown_ids(by_id: dict, docs: list[dict], vectors: str) -> list[str]:
     if unknown:
         named = {k.rsplit("-", 1)[0] for k in unknown}   # ids are <case>-s<i>, -k<j>, -g<k>
         folder = Path(vectors)
-        files = [c for c in named if folder.is_dir() and (folder / f"{c}.json").is_file()]
-        every = ids(load_documents(vectors, files)) if files else set()
+        filed = [c for c in named if folder.is_dir() and (folder / f"{c}.json").is_file()]
+        every = ids(load_documents(vectors, filed)) if filed else set()
         unknown = [k for k in unknown if k not in every]
     return unknown
 
