@@ -6,7 +6,8 @@ Four measurements, written to docs/reliability.json and rendered from it to docs
                    case's samples and of the closed-form functions (cases/closed_forms.py): its
                    true error (against jax.vjp in float64, or the closed form) over its estimated
                    error (Richardson truncation + rounding): max, quantiles, and how often the
-                   estimate is exceeded
+                   estimate is exceeded; of the FD estimator as it is now (FD_ESTIMATOR: an
+                   earlier one's ratios are kept apart, their samples measured again)
   false failures   the handwritten reference, which is right, checked on N samples per case in
                    float64 and in float32: the failures, with the exact one-sided 95% upper bound
                    on the rate (Clopper-Pearson; 0 in N gives 1 - 0.05^(1/N), about 3/N)
@@ -44,7 +45,7 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
-from . import check, checkers, closed_forms, mutants, oracles
+from . import check, checkers, closed_forms, mutants, oracles, rounding_noise, tolerance
 from .catalogue import CASES, get
 from .impl import handwritten
 from .matrix import installed_version
@@ -166,14 +167,15 @@ class Ratios:
 
 def closed_form_calibration(state: dict, names, seed: int, n: int) -> dict:
     """The closed forms' FD ratios on n more samples each, from where the state's record of each
-    stops (runs accumulate them as they do the false failures; a record whose closed form changed
-    starts again); the summaries of every sample held."""
+    stops (runs accumulate them as they do the false failures; a record whose closed form or FD
+    estimator changed starts again); the summaries of every sample held."""
     out, held = {}, state.setdefault("closed_forms", {})
     for name, f, df, domain in closed_forms.KNOWN:
         if name not in names:
             continue
         case, _ = closed_forms.closed_form(name, f, df, domain)
-        fp = hashlib.sha256("\n".join(map(_source, (f, df, domain))).encode()).hexdigest()[:16]
+        fp = hashlib.sha256("\n".join([*map(_source, (f, df, domain)),
+                                       fd_estimator_fingerprint()]).encode()).hexdigest()[:16]
         if held.get(name, {}).get("fingerprint") != fp:
             held[name] = {"fingerprint": fp, "samples": 0, "fd": _ratios_state(Ratios())}
         rec = held[name]
@@ -235,8 +237,9 @@ DTYPES = ("float64", "float32")
 
 
 def _source(value) -> str:
-    """What a case field, or a handwritten function or class, says, with no memory addresses."""
-    if inspect.isfunction(value) or inspect.isclass(value):
+    """What a case field, or a handwritten function or class, or a module, says, with no memory
+    addresses."""
+    if inspect.isfunction(value) or inspect.isclass(value) or inspect.ismodule(value):
         try:
             return inspect.getsource(value)
         except (OSError, TypeError):
@@ -249,11 +252,27 @@ def case_fingerprint(case: Case, namespace: dict) -> str:
     record (every field, its reference's source included), the sources of its handwritten
     functions (not of the helpers they call: the commit per range of samples covers those) and
     the tolerances."""
-    from . import tolerance
     parts = [f"{f.name}={_source(getattr(case, f.name))}" for f in dataclasses.fields(case)]
     parts += [_source(namespace.get(name)) for name in case.functions]
     parts += [f"{k}={v!r}" for k, v in sorted(vars(tolerance).items()) if k.isupper()]
     parts += [f"rtol={tolerance.rtol(np.float64)!r},{tolerance.rtol(np.float32)!r}"]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
+# What decides a finite-difference estimate, its estimated error and the truth it is measured
+# against (section 1's ratio): the FD oracle, the rounding probe that widens its rounding bound
+# (both looks), jax.vjp's call, the ratio itself. Their sources and the tolerances are the FD
+# estimator's fingerprint: ratios measured under another are not this estimator's calibration.
+FD_ESTIMATOR = (oracles._one_sample, oracles._one_fd, oracles._rounding_probe, oracles._gaps,
+                oracles._largest, oracles.float32_gaps, oracles.noise_gaps, rounding_noise,
+                tolerance.fd_steps, fd_ratios)
+FD_REDO_SAMPLES = 2000       # per case and run: samples checked under an earlier FD estimator
+                             # whose FD ratios are measured again (cheapest cases first)
+
+
+def fd_estimator_fingerprint() -> str:
+    parts = [_source(x) for x in FD_ESTIMATOR] + [f"PROBE_DRAWS={oracles.PROBE_DRAWS}"]
+    parts += [f"{k}={v!r}" for k, v in sorted(vars(tolerance).items()) if k.isupper()]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
@@ -295,9 +314,13 @@ def _ratios_of(d: dict) -> Ratios:
     return r
 
 
-def new_record(fingerprint: str) -> dict:
+def new_record(fingerprint: str, fd_estimator: str) -> dict:
+    """A case's record: its samples' counts per dtype, and the FD ratios of the FD estimator
+    `fd_estimator` ("fd"; "fd_redo": [next, end] the samples checked under an earlier one, whose
+    ratios are in "fd_earlier", still to measure under this one)."""
     return {"fingerprint": fingerprint, "samples": 0, "seconds": 0.0, "ranges": [],
-            "fd": _ratios_state(Ratios()),
+            "fd": _ratios_state(Ratios()), "fd_estimator": fd_estimator, "fd_redo": [0, 0],
+            "fd_earlier": None,
             **{d: {"failures": 0, "by_check": dict.fromkeys(check.CHECKS, 0), "ids": [],
                    "examples": [], "at_kinks": None} for d in DTYPES}}
 
@@ -374,6 +397,40 @@ def step(case: Case, rec: dict, seed: int, stop: int, hw, version: str) -> float
     return seconds
 
 
+def new_fd_estimator(rec: dict, fd_estimator: str) -> bool:
+    """If `rec`'s FD ratios were measured by another FD estimator (or by a gradref before this
+    was recorded): move them to "fd_earlier" (merged with any earlier ones) and mark every sample
+    it holds to be measured again (True)."""
+    if rec.get("fd_estimator") == fd_estimator:
+        return False
+    earlier = _ratios_of(rec["fd"])
+    if rec.get("fd_earlier"):
+        earlier.merge(_ratios_of(rec["fd_earlier"]))
+    rec.update(fd=_ratios_state(Ratios()), fd_estimator=fd_estimator, fd_redo=[0, rec["samples"]],
+               fd_earlier=_ratios_state(earlier))
+    return True
+
+
+def fd_samples(rec: dict) -> int:
+    """How many samples the record's FD ratios ("fd") hold: those measured again, and every one
+    checked since its FD estimator was new."""
+    nxt, end = rec["fd_redo"]
+    return nxt + rec["samples"] - end
+
+
+def redo_fd(case: Case, rec: dict, seed: int, stop: int) -> float:
+    """The FD ratios of samples rec["fd_redo"][0]..stop-1 (checked under an earlier FD estimator)
+    under this one, merged into rec["fd"]; the seconds."""
+    t0 = time.perf_counter()
+    ratios = _ratios_of(rec["fd"])
+    size = check.judge_block(case)
+    for lo in range(rec["fd_redo"][0], stop, size):
+        ratios.add(*fd_ratios(case, check.block(case, seed, lo, min(stop, lo + size),
+                                                "float64")[1]))
+    rec["fd"], rec["fd_redo"][0] = _ratios_state(ratios), stop
+    return time.perf_counter() - t0
+
+
 def rejudge(case: Case, rec: dict, seed: int, hw, version: str) -> list[str]:
     """Check the case's recorded failing samples again under the checker as it is now (every run
     does, before it adds samples): a failure the checker no longer makes moves to "cleared", with
@@ -432,16 +489,20 @@ def accumulate(state: dict, p: Plan, budget: float | None = None, chunk: int = C
            "catalogue": {"cases": len(names), "sha256": hashlib.sha256(
                "\n".join(names).encode()).hexdigest()[:16]},
            "target": p.samples, "budget": budget, "seconds": 0.0, "samples_added": 0,
-           "restarted": [], "new": [], "cleared": [],
+           "restarted": [], "new": [], "fd_estimator_changed": [], "cleared": [],
+           "fd_redo": {"samples": 0, "seconds": 0.0},
            "set_aside": sorted(set(state["cases"]) - set(names)),
            "stopped": "not finished (still running, or killed)", "machine": run_machine()}
     state["runs"].append(run)
+    fd_fp = fd_estimator_fingerprint()
     for name in names:
         fp = case_fingerprint(get(name), hw.namespace)
         old = state["cases"].get(name)
         if old is None or old["fingerprint"] != fp:
             run["restarted" if old else "new"].append(name)
-            state["cases"][name] = new_record(fp)
+            state["cases"][name] = new_record(fp, fd_fp)
+        elif new_fd_estimator(old, fd_fp):
+            run["fd_estimator_changed"].append(name)
     for name in run["set_aside"]:    # no longer in the catalogue: kept, not shown, not counted
         log(f"{name}: not in the catalogue; its record is kept aside")
     for name in run["restarted"]:
@@ -450,6 +511,23 @@ def accumulate(state: dict, p: Plan, budget: float | None = None, chunk: int = C
         for what in rejudge(get(name), state["cases"][name], state["seed"], hw, version):
             run["cleared"].append(f"{name} {what}")
             log(f"{name} {what}: failed under an earlier commit, passes now; cleared")
+    if run["fd_estimator_changed"]:
+        log(f"{len(run['fd_estimator_changed'])} cases' FD ratios were measured by an earlier FD "
+            "estimator: measured again")
+    # The FD ratios of samples checked under an earlier FD estimator, measured again, up to
+    # FD_REDO_SAMPLES a case, the cheapest cases first, within the budget, before new samples.
+    for name in sorted(names, key=lambda n: _pace(state["cases"][n])):
+        rec = state["cases"][name]
+        nxt, end = rec["fd_redo"]
+        stop = min(end, nxt + FD_REDO_SAMPLES)
+        spent = time.perf_counter() - started
+        if stop <= nxt or budget is not None and spent + _pace(rec) * (stop - nxt) > budget:
+            continue
+        seconds = redo_fd(get(name), rec, state["seed"], stop)
+        run["fd_redo"]["samples"] += stop - nxt
+        run["fd_redo"]["seconds"] = round(run["fd_redo"]["seconds"] + seconds, 1)
+        save(state)
+        log(f"{name}: FD ratios measured again to sample {stop:,} of {end:,}")
     while True:
         todo = [n for n in names if state["cases"][n]["samples"] < p.samples]
         if not todo:
@@ -493,12 +571,17 @@ def projected_seconds(state: dict, names, target: int) -> tuple[float, int]:
 def accumulated(state: dict, p: Plan, run: dict, resumed: bool) -> tuple:
     """(fd_calibration's catalogue part, false_failures, progress) of the document."""
     recs = {n: state["cases"][n] for n in p.cases}
-    catalogue, per_case_fd = Ratios(), {}
+    catalogue, earlier, per_case_fd = Ratios(), Ratios(), {}
     for n, rec in recs.items():
         r = _ratios_of(rec["fd"])
-        per_case_fd[n] = r.summary()
+        per_case_fd[n] = {**r.summary(), "samples": fd_samples(rec)}
         catalogue.merge(r)
-    fd = {"catalogue": catalogue.summary(),
+        if rec["fd_earlier"]:
+            earlier.merge(_ratios_of(rec["fd_earlier"]))
+    held = [s["samples"] for s in per_case_fd.values()]
+    fd = {"catalogue": {**catalogue.summary(), "min_samples": min(held),
+                        "max_samples": max(held)},
+          "earlier_estimators": earlier.summary(),
           "worst_cases": dict(sorted(per_case_fd.items(), key=lambda kv: -kv[1].get("max", 0))[:5]),
           "per_case": per_case_fd}
     false = {}
@@ -519,7 +602,8 @@ def accumulated(state: dict, p: Plan, run: dict, resumed: bool) -> tuple:
                 "cases_at_target": sum(h >= p.samples for h in held), "cases": len(held),
                 "samples_per_case_by_commit": commits, "runs": len(state["runs"]),
                 "this_run": {k: run[k] for k in ("seconds", "samples_added", "stopped", "budget",
-                                                 "restarted", "new", "set_aside", "cleared")},
+                                                 "restarted", "new", "set_aside", "cleared",
+                                                 "fd_estimator_changed", "fd_redo")},
                 "samples_per_second": run["samples_added"] / run["seconds"] if run["seconds"]
                 else None,
                 "run_list": [{k: r.get(k) for k in ("started", "commit", "samples_added",
@@ -769,6 +853,19 @@ def _closed_form_samples(plan: dict, forms: dict) -> str:
             f"section 2's are ({plan['closed_form_samples']:,} more by this run).")
 
 
+def _fd_samples_line(catalogue: dict) -> str:
+    """Which samples section 1's catalogue row holds."""
+    if "min_samples" not in catalogue:    # a page of a gradref before FD ratios had an estimator
+        return "Over the float64 samples of section 2"
+    held = (f"{catalogue['min_samples']:,}" if catalogue["min_samples"] == catalogue["max_samples"]
+            else f"{catalogue['min_samples']:,} to {catalogue['max_samples']:,}")
+    return (f"Over float64 samples of section 2 under the FD estimator as it is now ({held} per "
+            "case: those checked since its code, FD_ESTIMATOR in cases/reliability.py, last "
+            "changed, and earlier ones measured again, up to "
+            f"{FD_REDO_SAMPLES:,} a case and run; what an earlier estimator measured is "
+            "the last row, apart)")
+
+
 def _progress_line(pr: dict) -> str:
     run = pr["this_run"]
     rate = pr["samples_per_second"]
@@ -781,6 +878,10 @@ def _progress_line(pr: dict) -> str:
             f"(each in float64 and float32, with its FD calibration) in {run['seconds']:,.0f} s, "
             + (f"{rate:,.1f} samples/s" if rate else "no throughput measured")
             + f", and stopped at: {run['stopped']}.")
+    redo = run.get("fd_redo")
+    if redo and redo["samples"]:
+        line += (f" Before them it measured again the FD ratios of {redo['samples']:,} samples "
+                 f"checked under an earlier FD estimator, in {redo['seconds']:,.0f} s.")
     every = pr["all_runs"]
     if pr["runs"] > 1 and every["seconds"]:
         line += (f" All {pr['runs']} runs: {every['samples_added']:,} samples in "
@@ -857,7 +958,7 @@ def render(doc: dict) -> str:
         "",
         "## 1. Finite differences: true error over estimated error",
         "",
-        "Over the float64 samples of section 2, each finite-difference estimate (per element; "
+        _fd_samples_line(fd["catalogue"]) + ", each finite-difference estimate (per element; "
         "per random direction above 512 elements) carries an estimated error, Richardson truncation |R2 - R1| plus a rounding bound "
         "(cases/oracles.py). Its true error is measured against jax.vjp in float64 (the catalogue; "
         "jax.vjp's own rounding counts as error, so the ratios err high) or the closed-form "
@@ -881,6 +982,9 @@ def render(doc: dict) -> str:
     lines.append(fd_row(f"the catalogue ({p['cases']} cases)", fd["catalogue"]))
     for name, s in fd["closed_forms"].items():
         lines.append(fd_row(f"closed form: {name}", s))
+    if fd.get("earlier_estimators", {}).get("estimates"):
+        lines.append(fd_row("not this estimator's: the catalogue's samples as an earlier FD "
+                            "estimator measured them", fd["earlier_estimators"]))
     lines += ["", "Largest ratios by case: " + "; ".join(
         f"{name} {_e(s['max'])}" for name, s in fd["worst_cases"].items()) + ".", ""]
 

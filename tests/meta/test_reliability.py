@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
-from cases import check, cli, closed_forms, compare, mutants, reliability
+from cases import check, cli, closed_forms, compare, mutants, oracles, reliability
 from cases.spec import BUG_KINDS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -129,6 +129,15 @@ def test_closed_form_calibration_accumulates_like_the_false_failures():
     assert twice["closed_forms"] == once["closed_forms"]
     twice["closed_forms"][names[0]]["fingerprint"] = "changed"
     assert reliability.closed_form_calibration(twice, names, 1, 30)[names[0]]["samples"] == 30
+
+
+def test_closed_forms_start_again_under_another_fd_estimator(monkeypatch):
+    """A closed form's record measured by another FD estimator is not this one's: it restarts."""
+    names = [closed_forms.KNOWN[0][0]]
+    state = reliability.new_progress(1)
+    reliability.closed_form_calibration(state, names, 1, 30)
+    monkeypatch.setattr(reliability, "fd_estimator_fingerprint", lambda: "another")
+    assert reliability.closed_form_calibration(state, names, 1, 30)[names[0]]["samples"] == 30
 
 
 def test_resumed_run_holds_what_one_run_holds(tmp_path):
@@ -289,6 +298,47 @@ def test_fingerprint_is_stable_and_sees_the_source(tmp_path):
     name = case.functions[0]
     edited.f.__name__ = edited.f.__qualname__ = name
     assert reliability.case_fingerprint(case, {**hw.namespace, name: edited.f}) != fp
+
+
+def test_fd_ratios_of_an_earlier_fd_estimator_are_kept_apart_and_measured_again(monkeypatch):
+    """A record whose FD ratios another FD estimator measured (or a gradref that did not say
+    which) keeps them apart, in "fd_earlier", and measures its samples again under this one,
+    FD_REDO_SAMPLES a run, without adding samples; once through, it holds exactly what one run
+    under this estimator holds. The document and the page count the two apart."""
+    once = _one_run(60)["cases"]["staged"]["fd"]
+    state = _one_run(60)
+    rec = state["cases"]["staged"]
+    earlier = rec["fd"]
+    del rec["fd_estimator"]                    # as a record of the gradref before this
+    monkeypatch.setattr(reliability, "FD_REDO_SAMPLES", 40)
+    run = _run(state, 60)
+    assert run["fd_estimator_changed"] == ["staged"] and run["samples_added"] == 0
+    assert run["fd_redo"]["samples"] == 40 and rec["fd_redo"] == [40, 60]
+    assert rec["fd_earlier"] == earlier and rec["fd"]["n"] < earlier["n"]
+    fd, _, progress = reliability.accumulated(state, _plan(60), run, resumed=True)
+    assert fd["per_case"]["staged"]["samples"] == 40 and fd["per_case"]["relu"]["samples"] == 60
+    assert fd["earlier_estimators"]["estimates"] == earlier["n"]
+    assert fd["catalogue"]["estimates"] == rec["fd"]["n"] + state["cases"]["relu"]["fd"]["n"]
+    assert "40 to 60 per case" in reliability._fd_samples_line(fd["catalogue"])
+    assert "40 samples checked under an earlier FD estimator" in reliability._progress_line(progress)
+    measured = rec["fd"]["n"]
+    rec["fd_estimator"] = "another"            # changed again: the earlier ones merge
+    _run(state, 60)
+    assert rec["fd_earlier"]["n"] == earlier["n"] + measured and rec["fd_redo"] == [40, 60]
+    _run(state, 60)
+    assert rec["fd_redo"] == [60, 60] and rec["fd"] == once
+
+
+def test_fd_estimator_fingerprint_sees_the_fd_oracle_and_the_probe(monkeypatch):
+    """Stable; another FD oracle or number of probe draws is another FD estimator."""
+    fp = reliability.fd_estimator_fingerprint()
+    assert fp == reliability.fd_estimator_fingerprint()
+    with monkeypatch.context() as m:
+        m.setattr(oracles, "PROBE_DRAWS", oracles.PROBE_DRAWS + 1)
+        assert reliability.fd_estimator_fingerprint() != fp
+    edited = lambda *a: a                       # noqa: E731
+    monkeypatch.setattr(reliability, "FD_ESTIMATOR", (edited,) + reliability.FD_ESTIMATOR[1:])
+    assert reliability.fd_estimator_fingerprint() != fp
 
 
 def test_committed_progress_file_is_what_the_page_counts():
