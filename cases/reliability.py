@@ -853,7 +853,7 @@ def _closed_form_samples(plan: dict, forms: dict) -> str:
             f"section 2's are ({plan['closed_form_samples']:,} more by this run).")
 
 
-def _fd_samples_line(catalogue: dict) -> str:
+def _fd_samples_line(catalogue: dict, earlier: dict) -> str:
     """Which samples section 1's catalogue row holds."""
     if "min_samples" not in catalogue:    # a page of a gradref before FD ratios had an estimator
         return "Over the float64 samples of section 2"
@@ -862,8 +862,9 @@ def _fd_samples_line(catalogue: dict) -> str:
     return (f"Over float64 samples of section 2 under the FD estimator as it is now ({held} per "
             "case: those checked since its code, FD_ESTIMATOR in cases/reliability.py, last "
             "changed, and earlier ones measured again, up to "
-            f"{FD_REDO_SAMPLES:,} a case and run; what an earlier estimator measured is "
-            "the last row, apart)")
+            f"{FD_REDO_SAMPLES:,} a case and run"
+            + ("; what an earlier estimator measured is the last row, apart)"
+               if earlier.get("estimates") else ")"))
 
 
 def _progress_line(pr: dict) -> str:
@@ -958,7 +959,8 @@ def render(doc: dict) -> str:
         "",
         "## 1. Finite differences: true error over estimated error",
         "",
-        _fd_samples_line(fd["catalogue"]) + ", each finite-difference estimate (per element; "
+        _fd_samples_line(fd["catalogue"], fd.get("earlier_estimators", {}))
+        + ", each finite-difference estimate (per element; "
         "per random direction above 512 elements) carries an estimated error, Richardson truncation |R2 - R1| plus a rounding bound "
         "(cases/oracles.py). Its true error is measured against jax.vjp in float64 (the catalogue; "
         "jax.vjp's own rounding counts as error, so the ratios err high) or the closed-form "

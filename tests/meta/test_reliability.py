@@ -319,7 +319,8 @@ def test_fd_ratios_of_an_earlier_fd_estimator_are_kept_apart_and_measured_again(
     assert fd["per_case"]["staged"]["samples"] == 40 and fd["per_case"]["relu"]["samples"] == 60
     assert fd["earlier_estimators"]["estimates"] == earlier["n"]
     assert fd["catalogue"]["estimates"] == rec["fd"]["n"] + state["cases"]["relu"]["fd"]["n"]
-    assert "40 to 60 per case" in reliability._fd_samples_line(fd["catalogue"])
+    line = reliability._fd_samples_line(fd["catalogue"], fd["earlier_estimators"])
+    assert "40 to 60 per case" in line and "the last row, apart" in line
     assert "40 samples checked under an earlier FD estimator" in reliability._progress_line(progress)
     measured = rec["fd"]["n"]
     rec["fd_estimator"] = "another"            # changed again: the earlier ones merge
