@@ -170,12 +170,12 @@ def closed_form_calibration(state: dict, names, seed: int, n: int) -> dict:
     stops (runs accumulate them as they do the false failures; a record whose closed form or FD
     estimator changed starts again); the summaries of every sample held."""
     out, held = {}, state.setdefault("closed_forms", {})
+    estimator = fd_estimator_fingerprint()
     for name, f, df, domain in closed_forms.KNOWN:
         if name not in names:
             continue
         case, _ = closed_forms.closed_form(name, f, df, domain)
-        fp = hashlib.sha256("\n".join([*map(_source, (f, df, domain)),
-                                       fd_estimator_fingerprint()]).encode()).hexdigest()[:16]
+        fp = _digest([*map(_source, (f, df, domain)), estimator])
         if held.get(name, {}).get("fingerprint") != fp:
             held[name] = {"fingerprint": fp, "samples": 0, "fd": _ratios_state(Ratios())}
         rec = held[name]
@@ -247,6 +247,16 @@ def _source(value) -> str:
     return re.sub(r" at 0x[0-9a-fA-F]+", "", repr(value))
 
 
+def _digest(parts) -> str:
+    """The fingerprint of a list of strings."""
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
+def _tolerances() -> list[str]:
+    """Every named tolerance (cases/tolerance.py) with its value, as fingerprint parts."""
+    return [f"{k}={v!r}" for k, v in sorted(vars(tolerance).items()) if k.isupper()]
+
+
 def case_fingerprint(case: Case, namespace: dict) -> str:
     """A hash of everything that decides a case's false failures but the checker's code: the case
     record (every field, its reference's source included), the sources of its handwritten
@@ -254,9 +264,9 @@ def case_fingerprint(case: Case, namespace: dict) -> str:
     the tolerances."""
     parts = [f"{f.name}={_source(getattr(case, f.name))}" for f in dataclasses.fields(case)]
     parts += [_source(namespace.get(name)) for name in case.functions]
-    parts += [f"{k}={v!r}" for k, v in sorted(vars(tolerance).items()) if k.isupper()]
+    parts += _tolerances()
     parts += [f"rtol={tolerance.rtol(np.float64)!r},{tolerance.rtol(np.float32)!r}"]
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+    return _digest(parts)
 
 
 # What decides a finite-difference estimate, its estimated error and the truth it is measured
@@ -271,9 +281,8 @@ FD_REDO_SAMPLES = 2000       # per case and run: samples checked under an earlie
 
 
 def fd_estimator_fingerprint() -> str:
-    parts = [_source(x) for x in FD_ESTIMATOR] + [f"PROBE_DRAWS={oracles.PROBE_DRAWS}"]
-    parts += [f"{k}={v!r}" for k, v in sorted(vars(tolerance).items()) if k.isupper()]
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+    return _digest([_source(x) for x in FD_ESTIMATOR] + [f"PROBE_DRAWS={oracles.PROBE_DRAWS}"]
+                   + _tolerances())
 
 
 def code_version() -> str:
@@ -486,8 +495,7 @@ def accumulate(state: dict, p: Plan, budget: float | None = None, chunk: int = C
     version = code_version()
     names = list(p.cases)
     run = {"started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "commit": version,
-           "catalogue": {"cases": len(names), "sha256": hashlib.sha256(
-               "\n".join(names).encode()).hexdigest()[:16]},
+           "catalogue": {"cases": len(names), "sha256": _digest(names)},
            "target": p.samples, "budget": budget, "seconds": 0.0, "samples_added": 0,
            "restarted": [], "new": [], "fd_estimator_changed": [], "cleared": [],
            "fd_redo": {"samples": 0, "seconds": 0.0},
@@ -855,8 +863,6 @@ def _closed_form_samples(plan: dict, forms: dict) -> str:
 
 def _fd_samples_line(catalogue: dict, earlier: dict) -> str:
     """Which samples section 1's catalogue row holds."""
-    if "min_samples" not in catalogue:    # a page of a gradref before FD ratios had an estimator
-        return "Over the float64 samples of section 2"
     held = (f"{catalogue['min_samples']:,}" if catalogue["min_samples"] == catalogue["max_samples"]
             else f"{catalogue['min_samples']:,} to {catalogue['max_samples']:,}")
     return (f"Over float64 samples of section 2 under the FD estimator as it is now ({held} per "
@@ -879,8 +885,8 @@ def _progress_line(pr: dict) -> str:
             f"(each in float64 and float32, with its FD calibration) in {run['seconds']:,.0f} s, "
             + (f"{rate:,.1f} samples/s" if rate else "no throughput measured")
             + f", and stopped at: {run['stopped']}.")
-    redo = run.get("fd_redo")
-    if redo and redo["samples"]:
+    redo = run["fd_redo"]
+    if redo["samples"]:
         line += (f" Before them it measured again the FD ratios of {redo['samples']:,} samples "
                  f"checked under an earlier FD estimator, in {redo['seconds']:,.0f} s.")
     every = pr["all_runs"]
@@ -959,7 +965,7 @@ def render(doc: dict) -> str:
         "",
         "## 1. Finite differences: true error over estimated error",
         "",
-        _fd_samples_line(fd["catalogue"], fd.get("earlier_estimators", {}))
+        _fd_samples_line(fd["catalogue"], fd["earlier_estimators"])
         + ", each finite-difference estimate (per element; "
         "per random direction above 512 elements) carries an estimated error, Richardson truncation |R2 - R1| plus a rounding bound "
         "(cases/oracles.py). Its true error is measured against jax.vjp in float64 (the catalogue; "
@@ -984,7 +990,7 @@ def render(doc: dict) -> str:
     lines.append(fd_row(f"the catalogue ({p['cases']} cases)", fd["catalogue"]))
     for name, s in fd["closed_forms"].items():
         lines.append(fd_row(f"closed form: {name}", s))
-    if fd.get("earlier_estimators", {}).get("estimates"):
+    if fd["earlier_estimators"].get("estimates"):
         lines.append(fd_row("not this estimator's: the catalogue's samples as an earlier FD "
                             "estimator measured them", fd["earlier_estimators"]))
     lines += ["", "Largest ratios by case: " + "; ".join(
