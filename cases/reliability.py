@@ -904,14 +904,25 @@ def _progress_line(pr: dict) -> str:
     line += (" At that pace 10^5 samples per case and dtype take about "
              f"{_hours(pr['seconds_per_sample'] * 1e5)} in all.")
     if len(pr["samples_per_case_by_commit"]) > 1 or pr["resumed"]:
-        line += " Samples (summed over the cases) by the gradref commit that checked them: " + ", ".join(
-            f"{c} {k:,}" for c, k in pr["samples_per_case_by_commit"].items()) + "."
+        line += (" Samples (summed over the cases) by the gradref commit that checked them, "
+                 "in the order of their first run: " + ", ".join(
+                     f"{c} {k:,}" for c, k in _by_first_run(pr["samples_per_case_by_commit"],
+                                                           pr["run_list"])) + ".")
     for key, what in (("new", "new"), ("restarted", "restarted at 0 (their record changed)"),
                       ("set_aside", "no longer in the catalogue (record kept aside)")):
         if run[key]:
             names = ", ".join(run[key][:8]) + (", ..." if len(run[key]) > 8 else "")
             line += f" Cases {what} this run: {len(run[key])} ({names})."
     return line
+
+
+def _by_first_run(by_commit: dict, runs: list) -> list:
+    """(commit, samples) in the order of each commit's first run; the samples are summed over
+    the cases' ranges, whose order says nothing about when they were checked."""
+    first = {}
+    for i, r in enumerate(runs):
+        first.setdefault(r["commit"], i)
+    return sorted(by_commit.items(), key=lambda kv: first.get(kv[0], len(runs)))
 
 
 def _runs_table(runs: list) -> list:

@@ -52,6 +52,16 @@ def test_committed_page_is_rendered_from_its_json():
     assert doc["format"] == reliability.FORMAT and "--quick" not in doc["command"]
 
 
+def test_committed_page_names_the_commits_in_the_order_of_their_first_run():
+    """The samples-by-commit list reads in time, not in the order the cases' ranges met them."""
+    doc = json.loads((ROOT / "docs/reliability.json").read_text())
+    line = next(x for x in (ROOT / "docs/reliability.md").read_text().splitlines()
+                if "by the gradref commit that checked them" in x)
+    named = [c for c in line.split(": ")[-1].rstrip(".").split(", ")]
+    first_runs = list(dict.fromkeys(r["commit"] for r in doc["progress"]["run_list"]))
+    assert [c.split()[0] for c in named] == first_runs
+
+
 def test_upper_bound_is_clopper_pearson():
     """0 failures in N: 1 - 0.05^(1/N), about 3/N; otherwise SciPy's exact one-sided interval."""
     assert np.isclose(reliability.upper_bound(0, 1000), 1 - 0.05 ** (1 / 1000))
