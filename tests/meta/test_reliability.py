@@ -57,9 +57,8 @@ def test_committed_page_names_the_commits_in_the_order_of_their_first_run():
     doc = json.loads((ROOT / "docs/reliability.json").read_text())
     line = next(x for x in (ROOT / "docs/reliability.md").read_text().splitlines()
                 if "by the gradref commit that checked them" in x)
-    named = [c for c in line.split(": ")[-1].rstrip(".").split(", ")]
-    first_runs = list(dict.fromkeys(r["commit"] for r in doc["progress"]["run_list"]))
-    assert [c.split()[0] for c in named] == first_runs
+    named = [item.split()[0] for item in line.split(": ")[-1].rstrip(".").split(", ")]
+    assert named == list(dict.fromkeys(r["commit"] for r in doc["progress"]["run_list"]))
 
 
 def test_upper_bound_is_clopper_pearson():
